@@ -1,0 +1,35 @@
+"""molvae: variational autoencoders for molecular design.
+
+The public API::
+
+    import molvae
+    model = molvae.load_model()                     # the bundled SELFIES model
+    samples = molvae.sample(model, n=1000, seed=0)  # DataFrame: smiles, raw, valid, logP, QED, SA, MW
+    mu, logvar, kept = molvae.encode(model, ["CCO", "c1ccccc1"])
+    path = molvae.interpolate(model, "CCO", "c1ccccc1", steps=8)
+"""
+
+__version__ = "0.1.0"
+
+from molvae.errors import InvalidMoleculeError, MolvaeError  # noqa: E402
+from molvae.generation import decode, encode, interpolate, neighbours, reconstruct, sample  # noqa: E402
+from molvae.training.checkpoint import load_model, read_checkpoint, save_checkpoint  # noqa: E402
+from molvae.training.run import train  # noqa: E402
+from molvae.training.trainer import TrainConfig  # noqa: E402
+
+__all__ = [
+    "InvalidMoleculeError",
+    "MolvaeError",
+    "TrainConfig",
+    "__version__",
+    "decode",
+    "encode",
+    "interpolate",
+    "load_model",
+    "neighbours",
+    "read_checkpoint",
+    "reconstruct",
+    "sample",
+    "save_checkpoint",
+    "train",
+]

@@ -1,0 +1,33 @@
+"""Grids of molecules drawn by RDKit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdkit.Chem import Draw
+
+from molvae.chem.molecules import parse_smiles
+
+
+def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | None = None,
+              per_row: int = 5, size: int = 250, max_molecules: int = 50) -> Path:
+    """Draw up to ``max_molecules`` valid molecules into a PNG grid and return its path."""
+    pairs = []
+    for i, s in enumerate(smiles):
+        mol = parse_smiles(s) if s else None
+        if mol is not None:
+            pairs.append((mol, legends[i] if legends is not None else ""))
+        if len(pairs) >= max_molecules:
+            break
+    if not pairs:
+        from molvae.errors import MolvaeError
+
+        raise MolvaeError("no valid molecule to draw")
+    mols, labels = zip(*pairs)
+    image = Draw.MolsToGridImage(list(mols), molsPerRow=per_row, subImgSize=(size, size),
+                                 legends=list(labels))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(str(path))
+    return path

@@ -1,0 +1,77 @@
+"""Molecular properties used for conditioning, sampling reports and metrics.
+
+SA is Ertl and Schuffenhauer's synthetic accessibility score as shipped in RDKit's Contrib folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable
+from functools import cache
+
+import pandas as pd
+from rdkit import Chem, RDConfig
+from rdkit.Chem import QED, Crippen, Descriptors
+
+from molvae.chem.molecules import parse_smiles
+
+
+@cache
+def _sascorer():
+    path = os.path.join(RDConfig.RDContribDir, "SA_Score")
+    if path not in sys.path:
+        sys.path.append(path)
+    import sascorer  # noqa: PLC0415  (lives in RDKit's Contrib folder, not a package)
+
+    return sascorer
+
+
+def sa_score(mol: Chem.Mol) -> float:
+    """Synthetic accessibility, 1 (easy) to 10 (hard)."""
+    return float(_sascorer().calculateScore(mol))
+
+
+PROPERTY_FUNCTIONS: dict[str, Callable[[Chem.Mol], float]] = {
+    "logP": lambda mol: float(Crippen.MolLogP(mol)),
+    "QED": lambda mol: float(QED.qed(mol)),
+    "SA": sa_score,
+    "MW": lambda mol: float(Descriptors.MolWt(mol)),
+}
+
+
+def compute_properties(smiles: str, names: Iterable[str] = ("logP", "QED", "SA", "MW")) -> dict[str, float]:
+    """Properties of one molecule by name; NaN for every property when the SMILES is invalid."""
+    names = list(names)
+    mol = parse_smiles(smiles) if smiles else None
+    if mol is None:
+        return {name: math.nan for name in names}
+    return {name: PROPERTY_FUNCTIONS[name](mol) for name in names}
+
+
+def _row(args: tuple[str, tuple[str, ...]]) -> dict[str, float]:
+    return compute_properties(*args)
+
+
+def property_table(smiles: Iterable[str], names: Iterable[str] = ("logP", "QED", "SA", "MW"),
+                   workers: int = 1) -> pd.DataFrame:
+    """Properties for many molecules as a DataFrame (one row per input, NaN where invalid).
+
+    ``workers`` > 1 spreads the RDKit work over processes; worth it above a few thousand molecules.
+    """
+    names = tuple(names)
+    unknown = [n for n in names if n not in PROPERTY_FUNCTIONS]
+    if unknown:
+        from molvae.errors import MolvaeError
+
+        raise MolvaeError(f"unknown property {unknown[0]!r}; available: {', '.join(PROPERTY_FUNCTIONS)}")
+    items = [(s, names) for s in smiles]
+    if workers > 1 and len(items) > 5000:
+        from multiprocessing import get_context
+
+        with get_context("spawn").Pool(workers) as pool:
+            rows = pool.map(_row, items, chunksize=2000)
+    else:
+        rows = [_row(item) for item in items]
+    return pd.DataFrame(rows, columns=list(names))

@@ -1,0 +1,1 @@
+"""The ``molvae`` command line: one small module per subcommand, each calling the Python API."""

@@ -1,0 +1,79 @@
+"""Argument helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from molvae.errors import MolvaeError
+
+log = logging.getLogger(__name__)
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="checkpoint file (default: the bundled pretrained model)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
+
+
+def add_condition_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--condition", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="condition values for a conditional model, e.g. logP=2.5 QED=0.8")
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("-i", "--input", help="molecule file (.csv, .csv.gz, .smi, .txt)")
+    source.add_argument("--smiles", nargs="+", help="SMILES given on the command line")
+    p.add_argument("--smiles-column", help="CSV column holding SMILES (default: smiles/SMILES)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip molecules that cannot be encoded instead of stopping with an error")
+
+
+def parse_conditions(items: list[str]) -> dict[str, str]:
+    """NAME=VALUE pairs; values stay strings so the model can check them against its conditions."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise MolvaeError(f"condition {item!r} must look like NAME=VALUE, e.g. logP=2.5")
+        out[name] = value
+    return out
+
+
+def read_inputs(args: argparse.Namespace) -> pd.DataFrame:
+    """Molecules from --input or --smiles as a DataFrame with a ``smiles`` column first."""
+    if args.smiles:
+        return pd.DataFrame({"smiles": args.smiles})
+    from molvae.datasets import read_molecules
+
+    return read_molecules(args.input, args.smiles_column).drop(columns="line")
+
+
+def load(args: argparse.Namespace):
+    from molvae.training.checkpoint import load_model
+
+    return load_model(args.model, args.device)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a CSV, creating the folder; a path that cannot be written is a one-line error."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+    except OSError as err:
+        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
+
+
+def draw(frame: pd.DataFrame, path: str | Path | None, legend: str | None = None) -> None:
+    if not path:
+        return
+    from molvae.chem.draw import draw_grid
+
+    legends = [f"{legend} {v}" for v in frame[legend]] if legend else None
+    draw_grid(frame["smiles"].tolist(), path, legends=legends)
+    log.info("drew %s", path)

@@ -1,0 +1,80 @@
+"""Train a VAE on a molecule file or the shipped MOSES training split.
+
+Writes a run folder with last.pt and best.pt checkpoints, config.json, metrics.csv, kl_per_dim.csv
+and rejects.csv (molecules skipped, with line and reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from molvae.core.schedules import KINDS
+from molvae.training.run import train
+from molvae.training.trainer import TrainConfig
+
+HELP = "train a model (writes a run folder)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="molecule file (.csv, .csv.gz, .smi, .txt) or 'moses' for the MOSES train split")
+    p.add_argument("--smiles-column", help="CSV column holding SMILES (default: smiles/SMILES)")
+    p.add_argument("-o", "--out", required=True, help="run folder to write (or to resume with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
+    p.add_argument("--model", default="sequence", help="model type (default: sequence)")
+    p.add_argument("--representation", choices=["selfies", "smiles"], default="selfies")
+    p.add_argument("--condition", nargs="+", default=[], metavar="NAME",
+                   help="continuous conditions: a numeric column or a property (logP QED SA MW)")
+    p.add_argument("--label", nargs="+", default=[], metavar="COLUMN", help="categorical condition columns")
+    g = p.add_argument_group("model size (default: the model's own defaults)")
+    g.add_argument("--latent-dim", type=int)
+    g.add_argument("--embed-dim", type=int)
+    g.add_argument("--encoder-hidden", type=int)
+    g.add_argument("--decoder-hidden", type=int)
+    g.add_argument("--decoder-layers", type=int)
+    g.add_argument("--max-length", type=int, help="longest token sequence, begin/end included")
+    g = p.add_argument_group("bounds (whichever comes first)")
+    g.add_argument("--epochs", type=int, default=10)
+    g.add_argument("--max-steps", type=int)
+    g.add_argument("--max-minutes", type=float)
+    g.add_argument("--epoch-size", type=int, help="molecules per epoch (default: the whole training set)")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--batch-size", type=int, default=256)
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine")
+    g.add_argument("--grad-clip", type=float, default=1.0)
+    g.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0 = off)")
+    g.add_argument("--val-fraction", type=float, default=0.05)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
+    g.add_argument("--no-amp", action="store_true", help="no bf16 mixed precision on CUDA")
+    g.add_argument("--workers", type=int, default=1, help="processes for data preparation")
+    g = p.add_argument_group("collapse guards")
+    g.add_argument("--beta", type=float, default=1.0, help="final KL weight β")
+    g.add_argument("--beta-schedule", choices=KINDS, default="linear")
+    g.add_argument("--beta-warmup-steps", type=int, default=2000, help="ramp length (cycle length when cyclical)")
+    g.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
+    g.add_argument("--word-dropout", type=float, help="share of decoder inputs replaced by <unk>")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> None:
+    from molvae.errors import MolvaeError
+
+    if not args.resume and not args.data:
+        raise MolvaeError("--data is required (a molecule file or 'moses') unless --resume is given")
+    config = TrainConfig(epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                         epoch_size=args.epoch_size, batch_size=args.batch_size, lr=args.lr,
+                         lr_schedule=args.lr_schedule, grad_clip=args.grad_clip, beta=args.beta,
+                         beta_schedule=args.beta_schedule, beta_warmup_steps=args.beta_warmup_steps,
+                         free_bits=args.free_bits, patience=args.patience or None, seed=args.seed,
+                         device=args.device, amp=not args.no_amp, show_progress=not args.no_progress)
+    model_config = {"representation": args.representation, "latent_dim": args.latent_dim,
+                    "embed_dim": args.embed_dim, "encoder_hidden": args.encoder_hidden,
+                    "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
+                    "word_dropout": args.word_dropout, "max_length": args.max_length}
+    model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
+    summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
+                    args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume)
+    print(f"stopped after epoch {summary['epoch']}, step {summary['step']} ({summary['stop_reason']}); "
+          f"best validation -ELBO {summary['best']:.2f} nats/molecule; run folder: {summary['run_dir']}")

@@ -1,0 +1,75 @@
+"""Shared pieces of generation: resolving the model argument and turning raw strings into result rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from molvae.chem.molecules import validate
+from molvae.chem.properties import PROPERTY_FUNCTIONS, compute_properties
+from molvae.models.base import MoleculeVAE
+
+OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
+
+
+def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = None) -> MoleculeVAE:
+    """A model object as given, or loaded from a checkpoint path; None means the bundled model."""
+    if isinstance(model, MoleculeVAE):
+        return model.to(device) if device else model
+    from molvae.training.checkpoint import load_model
+
+    return load_model(model, device or "auto")
+
+
+def results_frame(model: MoleculeVAE, raws: Sequence[str], properties: bool = True) -> pd.DataFrame:
+    """One row per generated string: canonical ``smiles`` (empty when invalid), ``raw``, ``valid``,
+    and logP, QED, SA and MW of the valid ones. Invalid strings stay as rows, flagged."""
+    checks = [validate(model.to_smiles(raw)) for raw in raws]
+    frame = pd.DataFrame({"smiles": [c.smiles for c in checks], "raw": list(raws),
+                          "valid": [c.valid for c in checks]})
+    if properties:
+        values = [compute_properties(c.smiles, OUTPUT_PROPERTIES) if c.valid else {} for c in checks]
+        for name in OUTPUT_PROPERTIES:
+            frame[name] = [round(v[name], 4) if v else float("nan") for v in values]
+    return frame
+
+
+def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[str, float | str] | None = None
+                     ) -> torch.Tensor | None:
+    """Condition vectors that describe molecules for the encoder of a conditional model.
+
+    A value the user gives is used for every molecule; a built-in property the user leaves out is
+    computed from each molecule; any other condition must be given.
+    """
+    encoder = model.conditions
+    if not encoder:
+        return None
+    given = dict(given or {})
+    encoder.check_names(given)
+    continuous = {}
+    for name in encoder.continuous:
+        if name in given:
+            continuous[name] = [encoder._number(name, given[name])] * len(smiles)
+        elif name in PROPERTY_FUNCTIONS:
+            continuous[name] = [compute_properties(s, [name])[name] for s in smiles]
+        else:
+            from molvae.errors import MolvaeError
+
+            raise MolvaeError(f"this model needs condition {name!r} to encode a molecule; give it as {name}=VALUE")
+    categorical = {}
+    for name in encoder.categorical:
+        if name not in given:
+            from molvae.errors import MolvaeError
+
+            raise MolvaeError(f"this model needs label {name!r} to encode a molecule; give it as {name}=LABEL")
+        categorical[name] = [str(given[name])] * len(smiles)
+    return encoder.encode_columns(continuous, categorical)
+
+
+def seeded_generator(seed: int | None) -> torch.Generator:
+    generator = torch.Generator()
+    generator.manual_seed(seed if seed is not None else torch.seed())
+    return generator

@@ -1,0 +1,78 @@
+"""What every molvae model offers the trainer, the sampler and the checkpoint code.
+
+A model turns molecules into its own input items (``featurize``), batches them (``collate``), and
+returns the per-molecule terms of the VAE objective (``forward``); the loop, devices and
+checkpoints live in :mod:`molvae.training`. Hyper-parameters live in ``self.config`` (plain data),
+so a checkpoint can rebuild the model through the registry.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+from torch import nn
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.core.gaussian import gaussian_kl, reparameterize
+
+
+class MoleculeVAE(nn.Module, ABC):
+    """Base class: encoder → Gaussian posterior → z → decoder, with an optional condition vector."""
+
+    model_name: str = ""
+
+    def __init__(self, config: dict[str, Any], conditions: ConditionEncoder | None = None):
+        super().__init__()
+        self.config = dict(config)
+        self.conditions = conditions or ConditionEncoder()
+
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        """Hyper-parameters used where the user sets none."""
+        return {}
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config["latent_dim"])
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Per-molecule objective terms: reconstruction NLL (B,) and KL per dimension (B, D)."""
+        mu, logvar = self.encode(batch)
+        z = reparameterize(mu, logvar)
+        return {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
+                "mu": mu, "logvar": logvar}
+
+    @abstractmethod
+    def featurize(self, smiles: str) -> Any:
+        """The model's input item for one canonical SMILES; raises InvalidMoleculeError if it cannot."""
+
+    @abstractmethod
+    def collate(self, items: list[Any], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """A batch (dict of tensors on CPU) from items and their condition vectors."""
+
+    @abstractmethod
+    def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior parameters (mu, logvar), each (B, latent_dim)."""
+
+    @abstractmethod
+    def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
+        """log p(x | z, c) per molecule (B,), in nats."""
+
+    @abstractmethod
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
+                 greedy: bool = False, max_length: int | None = None) -> list[str]:
+        """Decode latent points into strings in the model's representation (SMILES or SELFIES)."""
+
+    @abstractmethod
+    def to_smiles(self, raw: str) -> str:
+        """The SMILES string a generated raw string spells (unvalidated)."""
+
+    @abstractmethod
+    def extra_state(self) -> dict[str, Any]:
+        """Plain data the model needs besides config, conditions and weights (e.g. its vocabulary)."""

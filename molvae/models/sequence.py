@@ -1,0 +1,163 @@
+"""Sequence VAE over SMILES or SELFIES tokens.
+
+Encoder: token embedding → bidirectional GRU → final states (+ condition c) → q(z | x, c).
+Decoder: autoregressive GRU whose initial state comes from (z, c) and whose input at every step is
+the previous token's embedding concatenated with z and c (Bowman et al. 2016; Gómez-Bombarelli et
+al. 2018). Word dropout replaces decoder inputs by the unknown token so the decoder must use z.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.core.gaussian import DiagonalGaussian
+from molvae.models.base import MoleculeVAE
+from molvae.representations import Vocabulary, get_representation
+
+DEFAULTS: dict[str, Any] = {
+    "representation": "selfies",
+    "embed_dim": 64,
+    "encoder_hidden": 256,
+    "encoder_layers": 1,
+    "decoder_hidden": 384,
+    "decoder_layers": 1,
+    "latent_dim": 64,
+    "word_dropout": 0.2,
+    "max_length": 100,
+}
+
+
+class SequenceVAE(MoleculeVAE):
+    """GRU encoder and autoregressive GRU decoder over a token vocabulary."""
+
+    model_name = "sequence"
+
+    def __init__(self, config: dict[str, Any], vocab: Vocabulary, conditions: ConditionEncoder | None = None):
+        super().__init__({**DEFAULTS, **config}, conditions)
+        cfg = self.config
+        self.vocab = vocab
+        self.representation = get_representation(cfg["representation"])
+        c_dim = self.conditions.dim
+        self.embedding = nn.Embedding(len(vocab), cfg["embed_dim"], padding_idx=vocab.pad)
+        self.encoder_rnn = nn.GRU(cfg["embed_dim"], cfg["encoder_hidden"], cfg["encoder_layers"],
+                                  batch_first=True, bidirectional=True)
+        self.posterior = DiagonalGaussian(2 * cfg["encoder_hidden"] + c_dim, cfg["latent_dim"])
+        self.latent_to_hidden = nn.Linear(cfg["latent_dim"] + c_dim, cfg["decoder_hidden"] * cfg["decoder_layers"])
+        self.decoder_rnn = nn.GRU(cfg["embed_dim"] + cfg["latent_dim"] + c_dim, cfg["decoder_hidden"],
+                                  cfg["decoder_layers"], batch_first=True)
+        self.output = nn.Linear(cfg["decoder_hidden"], len(vocab))
+
+    # ----------------------------------------------------------------- construction and state
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return dict(DEFAULTS)
+
+    @classmethod
+    def from_parts(cls, config: dict[str, Any], extra: dict[str, Any], conditions: ConditionEncoder | None):
+        return cls(config, Vocabulary(extra["vocab"]), conditions)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"vocab": list(self.vocab.tokens)}
+
+    # ----------------------------------------------------------------- data
+    def tokenize(self, smiles: str) -> list[str]:
+        return self.representation.tokenize(smiles)
+
+    def featurize(self, smiles: str) -> np.ndarray:
+        return self.featurize_tokens(self.tokenize(smiles), source=smiles)
+
+    def featurize_tokens(self, tokens: list[str], source: str = "") -> np.ndarray:
+        """Token ids framed by begin and end tokens (tokens already computed during data preparation)."""
+        ids = self.vocab.encode(tokens, source=source)
+        return np.asarray([self.vocab.bos, *ids, self.vocab.eos], dtype=np.int16)
+
+    def collate(self, items: list[np.ndarray], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        lengths = torch.tensor([len(x) for x in items])
+        tokens = torch.full((len(items), int(lengths.max())), self.vocab.pad, dtype=torch.long)
+        for i, x in enumerate(items):
+            tokens[i, : len(x)] = torch.from_numpy(x.astype(np.int64))
+        batch = {"tokens": tokens, "lengths": lengths}
+        if conditions is not None:
+            batch["c"] = conditions
+        return batch
+
+    # ----------------------------------------------------------------- VAE pieces
+    def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens, lengths = batch["tokens"], batch["lengths"]
+        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths.cpu(),
+                                                   batch_first=True, enforce_sorted=False)
+        _, hidden = self.encoder_rnn(packed)
+        features = torch.cat([hidden[-2], hidden[-1]], dim=-1)
+        if "c" in batch:
+            features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
+        return self.posterior(features)
+
+    def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        return z if c is None or c.numel() == 0 else torch.cat([z, c.to(z.dtype)], dim=-1)
+
+    def _initial_hidden(self, zc: torch.Tensor) -> torch.Tensor:
+        layers, hidden = self.config["decoder_layers"], self.config["decoder_hidden"]
+        h = torch.tanh(self.latent_to_hidden(zc))
+        return h.view(-1, layers, hidden).transpose(0, 1).contiguous()
+
+    def decoder_logits(self, tokens: torch.Tensor, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """Teacher-forced logits (B, L-1, V) for predicting tokens[:, 1:] from tokens[:, :-1]."""
+        inputs = tokens[:, :-1]
+        if self.training and self.config["word_dropout"] > 0:
+            drop = torch.rand(inputs.shape, device=inputs.device) < self.config["word_dropout"]
+            drop[:, 0] = False  # keep the begin token
+            inputs = inputs.masked_fill(drop & (inputs != self.vocab.pad), self.vocab.unk)
+        zc = self._latent_input(z, c)
+        embedded = self.embedding(inputs)
+        steps = zc.unsqueeze(1).expand(-1, embedded.shape[1], -1)
+        out, _ = self.decoder_rnn(torch.cat([embedded, steps.to(embedded.dtype)], dim=-1), self._initial_hidden(zc))
+        return self.output(out)
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
+        tokens = batch["tokens"]
+        logits = self.decoder_logits(tokens, z, batch.get("c"))
+        targets = tokens[:, 1:]
+        nll = F.cross_entropy(logits.transpose(1, 2).float(), targets, ignore_index=self.vocab.pad, reduction="none")
+        return -nll.sum(dim=1)
+
+    # ----------------------------------------------------------------- generation
+    @torch.no_grad()
+    def generate_ids(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
+                     greedy: bool = False, max_length: int | None = None) -> torch.Tensor:
+        """Token ids (B, ≤ max_length) decoded autoregressively, all sequences stepped together."""
+        max_length = max_length or self.config["max_length"]
+        batch = z.shape[0]
+        zc = self._latent_input(z, c)
+        hidden = self._initial_hidden(zc)
+        token = torch.full((batch,), self.vocab.bos, dtype=torch.long, device=z.device)
+        finished = torch.zeros(batch, dtype=torch.bool, device=z.device)
+        out = torch.full((batch, max_length), self.vocab.pad, dtype=torch.long, device=z.device)
+        for step in range(max_length):
+            x = torch.cat([self.embedding(token), zc.to(self.embedding.weight.dtype)], dim=-1).unsqueeze(1)
+            y, hidden = self.decoder_rnn(x, hidden)
+            logits = self.output(y.squeeze(1)).float()
+            logits[:, [self.vocab.pad, self.vocab.bos, self.vocab.unk]] = -float("inf")
+            if greedy or temperature <= 0:
+                token = logits.argmax(-1)
+            else:
+                token = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1).squeeze(1)
+            token = token.masked_fill(finished, self.vocab.pad)
+            out[:, step] = token
+            finished |= token == self.vocab.eos
+            if bool(finished.all()):
+                return out[:, : step + 1]
+        return out
+
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
+                 greedy: bool = False, max_length: int | None = None) -> list[str]:
+        ids = self.generate_ids(z, c, temperature, greedy, max_length).cpu().numpy()
+        return [self.representation.to_string(self.vocab.decode(row)) for row in ids]
+
+    def to_smiles(self, raw: str) -> str:
+        return self.representation.detokenize([raw])

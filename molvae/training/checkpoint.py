@@ -1,0 +1,102 @@
+"""A checkpoint is one file of plain data that ``torch.load(weights_only=True)`` reads.
+
+Keys: ``format_version``, ``model_name``, ``config`` (hyper-parameters), ``vocabulary`` (what the
+model needs to read and write molecules), ``conditions`` (property statistics and labels),
+``state_dict``, ``versions`` and ``metadata``; a training checkpoint adds ``trainer`` (optimiser
+and progress) so ``--resume`` continues where a run stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.errors import MolvaeError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "molvae_selfies_moses.pt"
+
+
+def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
+    """The plain-data description of a model: everything needed to rebuild it."""
+    import rdkit
+    import selfies
+
+    from molvae import __version__
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_name": model.model_name,
+        "config": dict(model.config),
+        "vocabulary": model.extra_state(),
+        "conditions": model.conditions.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "versions": {"molvae": __version__, "torch": str(torch.__version__), "rdkit": str(rdkit.__version__),
+                     "selfies": str(selfies.__version__)},
+        "metadata": metadata or {},
+    }
+
+
+def save_checkpoint(path: str | Path, model, trainer_state: dict | None = None, metadata: dict | None = None) -> Path:
+    """Write a checkpoint atomically: to a temporary file in the same folder, then renamed over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = model_payload(model, metadata)
+    if trainer_state is not None:
+        payload["trainer"] = trainer_state
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
+    """Load a checkpoint's plain data; a missing, corrupt or foreign file fails with one line."""
+    path = Path(path) if path is not None else PRETRAINED
+    if not path.exists():
+        raise MolvaeError(f"model file not found: {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged or foreign file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MolvaeError(f"cannot read model file {path}: not a molvae checkpoint or corrupt ({first[:120]})") from None
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise MolvaeError(f"{path} is not a molvae checkpoint (no format_version)")
+    if data["format_version"] != FORMAT_VERSION:
+        raise MolvaeError(f"{path} has checkpoint format version {data['format_version']}; this molvae reads "
+                          f"version {FORMAT_VERSION}")
+    return data
+
+
+def model_from_checkpoint(data: dict[str, Any]):
+    """Rebuild a model (CPU, eval mode) from checkpoint data."""
+    from molvae.models.registry import build_model
+
+    conditions = ConditionEncoder.from_dict(data.get("conditions"))
+    model = build_model(data["model_name"], data["config"], data["vocabulary"], conditions)
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as err:
+        raise MolvaeError(f"checkpoint weights do not fit its configuration: {str(err).splitlines()[0]}") from None
+    return model.eval()
+
+
+def load_model(path: str | Path | None = None, device: str | torch.device | None = "cpu"):
+    """Load a model from a checkpoint file; without a path, the bundled pretrained model."""
+    from molvae.training.devices import resolve_device
+
+    model = model_from_checkpoint(read_checkpoint(path))
+    return model.to(resolve_device(device or "auto"))

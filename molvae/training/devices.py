@@ -1,0 +1,23 @@
+"""Choosing the device: CUDA when present, else CPU; Apple's MPS only when asked for."""
+
+from __future__ import annotations
+
+import torch
+
+from molvae.errors import MolvaeError
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """``auto`` → CUDA if available else CPU; ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as given."""
+    if isinstance(name, torch.device):
+        return name
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise MolvaeError("CUDA was requested but no CUDA device is available")
+    if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise MolvaeError("MPS was requested but is not available on this machine")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise MolvaeError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None

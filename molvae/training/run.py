@@ -1,0 +1,117 @@
+"""Train a model from a molecule file: the whole path the ``molvae train`` command takes.
+
+read file → validate, canonicalise, tokenise (rejects written to ``rejects.csv``) → vocabulary and
+condition statistics from the training split → model from the registry → :class:`Trainer`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.datasets import read_molecules, resolve_data_path
+from molvae.errors import MolvaeError
+from molvae.models.registry import MODELS, build_model
+from molvae.representations import Vocabulary
+from molvae.training.checkpoint import read_checkpoint
+from molvae.training.data import prepare_molecules, split_indices
+from molvae.training.trainer import Dataset, TrainConfig, Trainer
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_config: dict | None = None,
+          train_config: TrainConfig | None = None, conditions: list[str] | None = None,
+          labels: list[str] | None = None, smiles_column: str | None = None, limit: int | None = None,
+          val_fraction: float = 0.05, max_val: int = 10_000, workers: int = 1,
+          resume: bool = False) -> dict[str, Any]:
+    """Train a model on a molecule file (or ``moses``) and write the run into ``run_dir``.
+
+    With ``resume``, the run's own ``config.json`` and ``last.pt`` are used: the same data, split,
+    vocabulary and weights, continued with the (possibly extended) bounds of ``train_config``.
+    """
+    run_dir = Path(run_dir)
+    train_config = train_config or TrainConfig()
+    if resume:
+        settings = json.loads(_read_text(run_dir / "config.json"))
+        settings["train"] = {**settings["train"], **_bounds(train_config)}
+    else:
+        if model not in MODELS:
+            raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
+        settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": model,
+                    "model_config": model_config or {}, "conditions": conditions or [], "labels": labels or [],
+                    "val_fraction": val_fraction, "max_val": max_val, "train": asdict(train_config)}
+    config = TrainConfig.from_dict(settings["train"])
+    seed_everything(config.seed)
+    frame = read_molecules(resolve_data_path(settings["data"]), settings["smiles_column"], settings["limit"])
+    model_cfg = {**MODELS[settings["model"]].default_config(), **settings["model_config"]}
+    prepared = prepare_molecules(frame, model_cfg.get("representation", "smiles"), settings["conditions"],
+                                 settings["labels"], max_tokens=model_cfg.get("max_length", 100) - 2,
+                                 workers=workers)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prepared.rejects.to_csv(run_dir / "rejects.csv", index=False)
+    if prepared.frame.empty:
+        raise MolvaeError(f"no usable molecules in {settings['data']} ({len(prepared.rejects)} rejected; "
+                          f"see {run_dir / 'rejects.csv'})")
+    train_idx, val_idx = split_indices(len(prepared.frame), settings["val_fraction"], settings["max_val"], config.seed)
+    checkpoint = read_checkpoint(run_dir / "last.pt") if resume else None
+    vocab = (Vocabulary(checkpoint["vocabulary"]["vocab"]) if checkpoint
+             else Vocabulary.build(prepared.tokens[i] for i in train_idx))
+    encoder = (ConditionEncoder.from_dict(checkpoint["conditions"]) if checkpoint
+               else _fit_conditions(prepared.frame, train_idx, settings["conditions"], settings["labels"], config.seed))
+    net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
+    train_set, val_set = (_dataset(net, prepared, idx, encoder, settings) for idx in (train_idx, val_idx))
+    settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
+                          "validation": len(val_set), "vocabulary": len(vocab)}
+    (run_dir / "config.json").write_text(json.dumps({**settings, "model_config": model_cfg}, indent=2))
+    log.info("training on %d molecules, validating on %d (%d rejected)", len(train_set), len(val_set),
+             len(prepared.rejects))
+    trainer = Trainer(net, train_set, val_set, config, run_dir,
+                      metadata={"data": settings["data"], "counts": settings["counts"]})
+    if checkpoint:
+        trainer.resume(checkpoint)
+    return trainer.fit()
+
+
+def _bounds(config: TrainConfig) -> dict[str, Any]:
+    return {"epochs": config.epochs, "max_steps": config.max_steps, "max_minutes": config.max_minutes,
+            "show_progress": config.show_progress}
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise MolvaeError(f"cannot resume: {path} not found (give the run folder of an earlier molvae train)")
+    return path.read_text()
+
+
+def _fit_conditions(frame, train_idx, conditions, labels, seed) -> ConditionEncoder:
+    if not conditions and not labels:
+        return ConditionEncoder()
+    rows = frame.iloc[train_idx]
+    return ConditionEncoder.fit({n: rows[n].astype(float).tolist() for n in conditions},
+                                {n: rows[n].astype(str).tolist() for n in labels}, seed=seed)
+
+
+def _dataset(model, prepared, indices, encoder: ConditionEncoder, settings) -> Dataset:
+    rows = prepared.frame.iloc[indices]
+    items = [model.featurize_tokens(prepared.tokens[i]) for i in indices] if hasattr(model, "featurize_tokens") \
+        else [model.featurize(s) for s in rows["smiles"]]
+    conditions = None
+    if encoder:
+        conditions = encoder.encode_columns({n: rows[n].astype(float).tolist() for n in settings["conditions"]},
+                                            {n: rows[n].astype(str).tolist() for n in settings["labels"]})
+    return Dataset(items, conditions, rows["smiles"].tolist())

@@ -1,0 +1,354 @@
+"""The one training loop for every molvae model.
+
+Models supply ``collate`` and ``forward`` (per-molecule reconstruction NLL and KL per dimension);
+the trainer owns everything else: devices and mixed precision, AdamW with warm-up and cosine decay,
+gradient clipping, β annealing and free bits, length-bucketed batches, validation, collapse
+diagnostics, early stopping, ``metrics.csv``, and atomic ``last``/``best`` checkpoints that
+``resume`` continues from. A run stops after ``epochs``, ``max_steps`` or ``max_minutes``,
+whichever comes first, and always saves before it stops.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from molvae.chem.molecules import validate
+from molvae.core.diagnostics import active_units
+from molvae.core.objective import vae_loss
+from molvae.core.schedules import BetaSchedule
+from molvae.errors import MolvaeError
+from molvae.training.checkpoint import save_checkpoint
+from molvae.training.devices import resolve_device
+
+log = logging.getLogger(__name__)
+
+METRIC_COLUMNS = ["epoch", "step", "minutes", "lr", "beta", "train_loss", "train_recon", "train_kl",
+                  "val_recon", "val_kl", "val_neg_elbo", "active_units", "recon_accuracy",
+                  "prior_validity", "prior_uniqueness"]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; stored in the run's ``config.json`` and in every checkpoint."""
+
+    epochs: int | None = 10
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    epoch_size: int | None = None          # molecules per epoch; None = the whole training set
+    batch_size: int = 256
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.05
+    lr_schedule: str = "cosine"            # cosine | constant
+    warmup_steps: int = 200
+    weight_decay: float = 1e-5
+    grad_clip: float = 1.0
+    beta: float = 1.0
+    beta_schedule: str = "linear"
+    beta_start: float = 0.0
+    beta_warmup_steps: int = 2000
+    beta_cycles: int = 4
+    free_bits: float = 0.0                 # per-dimension KL floor, nats
+    patience: int | None = 5               # epochs without validation improvement after β warm-up
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True                       # bf16 autocast on CUDA
+    diagnostic_molecules: int = 500        # validation molecules reconstructed, prior samples drawn
+    show_progress: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def beta_at(self) -> BetaSchedule:
+        return BetaSchedule(self.beta_schedule, self.beta, self.beta_start, self.beta_warmup_steps, self.beta_cycles)
+
+
+class Dataset:
+    """Featurised molecules, their condition vectors and their canonical SMILES."""
+
+    def __init__(self, items: Sequence[Any], conditions: torch.Tensor | None, smiles: Sequence[str]):
+        self.items, self.conditions, self.smiles = list(items), conditions, list(smiles)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def batches(self, model, batch_size: int, rng: random.Random | None = None,
+                limit: int | None = None) -> Iterator[dict[str, torch.Tensor]]:
+        """Batches of similar-size molecules (less padding); shuffled when ``rng`` is given."""
+        order = list(range(len(self)))
+        if rng is not None:
+            rng.shuffle(order)
+        order = order[:limit] if limit else order
+        pool = batch_size * 50
+        groups = []
+        for start in range(0, len(order), pool):
+            chunk = sorted(order[start:start + pool], key=lambda i: len(self.items[i]))
+            groups += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
+        if rng is not None:
+            rng.shuffle(groups)
+        for group in groups:
+            c = self.conditions[group] if self.conditions is not None else None
+            yield model.collate([self.items[i] for i in group], c)
+
+
+class Trainer:
+    """Trains a model on a training and a validation :class:`Dataset`, writing into ``run_dir``."""
+
+    def __init__(self, model, train: Dataset, val: Dataset, config: TrainConfig, run_dir: str | Path,
+                 metadata: dict | None = None):
+        if len(train) == 0:
+            raise MolvaeError("no usable training molecules")
+        self.config, self.run_dir = config, Path(run_dir)
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.train_set, self.val_set = train, val
+        self.metadata = metadata or {}
+        self.beta = config.beta_at()
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.steps_per_epoch = math.ceil(min(len(train), config.epoch_size or len(train)) / config.batch_size)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0}
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ schedule
+    def _total_steps(self) -> int | None:
+        cfg = self.config
+        by_epochs = cfg.epochs * self.steps_per_epoch if cfg.epochs else None
+        candidates = [s for s in (cfg.max_steps, by_epochs) if s]
+        return min(candidates) if candidates else None
+
+    def _lr_factor(self, step: int) -> float:
+        cfg = self.config
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        total = self._total_steps()
+        if cfg.lr_schedule == "constant" or total is None or total <= cfg.warmup_steps:
+            return 1.0
+        progress = min(1.0, (step - cfg.warmup_steps) / (total - cfg.warmup_steps))
+        return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    # ------------------------------------------------------------------ resume
+    def resume(self, checkpoint: dict[str, Any]) -> None:
+        """Continue from a ``last`` checkpoint's weights, optimiser, scheduler and progress."""
+        self.model.load_state_dict(checkpoint["state_dict"])
+        trainer = checkpoint.get("trainer")
+        if not trainer:
+            raise MolvaeError("this checkpoint holds no training state to resume from (use a run's last.pt)")
+        self.optimizer.load_state_dict(trainer["optimizer"])
+        self.scheduler.load_state_dict(trainer["scheduler"])
+        self.state.update(trainer["progress"])
+        log.info("resuming at epoch %d, step %d", self.state["epoch"], self.state["step"])
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> dict[str, Any]:
+        cfg = self.config
+        torch.manual_seed(cfg.seed + self.state["step"])
+        started = time.monotonic() - 60 * self.state["minutes"]
+        self.started = started
+        stop_reason = ""
+        while not stop_reason:
+            if cfg.epochs is not None and self.state["epoch"] >= cfg.epochs:
+                stop_reason = f"reached {cfg.epochs} epochs"
+                break
+            train_terms, stop_reason = self._train_epoch(started)
+            self.state["epoch"] += 1
+            self.state["minutes"] = (time.monotonic() - started) / 60
+            row = self._end_epoch(train_terms)
+            if self._early_stop(row):
+                stop_reason = stop_reason or f"no validation improvement for {cfg.patience} epochs"
+        log.info("training stopped: %s", stop_reason)
+        return {"stop_reason": stop_reason, **self.state, "run_dir": str(self.run_dir)}
+
+    def _train_epoch(self, started: float) -> tuple[dict[str, float], str]:
+        cfg, model = self.config, self.model
+        model.train()
+        rng = random.Random(cfg.seed * 1_000_003 + self.state["epoch"])
+        sums = {"loss": torch.zeros(()), "recon": torch.zeros(()), "kl": torch.zeros(())}
+        seen = 0
+        bar = tqdm(self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size), total=self.steps_per_epoch,
+                   desc=f"epoch {self.state['epoch'] + 1}", disable=not cfg.show_progress, leave=False,
+                   mininterval=2.0, dynamic_ncols=True)
+        stop_reason = ""
+        for batch in bar:
+            beta = self.beta(self.state["step"])
+            terms = self._step(batch, beta)
+            seen += 1
+            for key in sums:
+                sums[key] = sums[key] + getattr(terms, key).detach().float().cpu()
+            self.state["step"] += 1
+            if seen % 10 == 0:
+                bar.set_postfix(loss=f"{terms.loss.item():.2f}", recon=f"{terms.recon.item():.2f}",
+                                kl=f"{terms.kl.item():.2f}", beta=f"{beta:.3g}",
+                                lr=f"{self.scheduler.get_last_lr()[0]:.2e}", refresh=False)
+            stop_reason = self._should_stop(started)
+            if stop_reason:
+                break
+        bar.close()
+        return {f"train_{k}": v.item() / max(seen, 1) for k, v in sums.items()}, stop_reason
+
+    def _should_stop(self, started: float) -> str:
+        cfg = self.config
+        if cfg.max_steps is not None and self.state["step"] >= cfg.max_steps:
+            return f"reached {cfg.max_steps} steps"
+        if cfg.max_minutes is not None and time.monotonic() - started >= 60 * cfg.max_minutes:
+            return f"reached {cfg.max_minutes} minutes"
+        return ""
+
+    def _autocast(self):
+        if self.device.type == "cuda" and self.config.amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return nullcontext()
+
+    def _to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {k: v.to(self.device, non_blocking=True) if k != "lengths" else v for k, v in batch.items()}
+
+    def _step(self, batch: dict[str, torch.Tensor], beta: float):
+        batch = self._to_device(batch)
+        with self._autocast():
+            out = self.model(batch)
+        terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits)
+        loss = terms.loss + out["extra_loss"] if "extra_loss" in out else terms.loss
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        return terms
+
+    # ------------------------------------------------------------------ validation and bookkeeping
+    def _end_epoch(self, train_terms: dict[str, float]) -> dict[str, Any]:
+        diagnostics = evaluate_model(self.model, self.val_set, self.config.batch_size,
+                                     self.config.diagnostic_molecules, seed=self.config.seed)
+        row = {"epoch": self.state["epoch"], "step": self.state["step"], "minutes": round(self.state["minutes"], 3),
+               "lr": self.scheduler.get_last_lr()[0], "beta": self.beta(self.state["step"]), **train_terms,
+               **{k: v for k, v in diagnostics.items() if k != "kl_per_dim"}}
+        self._append_csv("metrics.csv", METRIC_COLUMNS, row)
+        kl = diagnostics["kl_per_dim"]
+        self._append_csv("kl_per_dim.csv", ["epoch", *[f"z{i}" for i in range(len(kl))]],
+                         {"epoch": row["epoch"], **{f"z{i}": round(v, 5) for i, v in enumerate(kl)}})
+        improved = row["val_neg_elbo"] < self.state["best"]
+        if improved:
+            self.state["best"] = row["val_neg_elbo"]
+        self._save("last.pt")
+        if improved:
+            self._save("best.pt")
+        log.info("epoch %d: val -ELBO %.2f nats (recon %.2f, KL %.2f), active units %s/%d, "
+                 "recon acc %.3f, prior valid %.3f unique %.3f", row["epoch"], row["val_neg_elbo"],
+                 row["val_recon"], row["val_kl"], row["active_units"], self.model.latent_dim,
+                 row["recon_accuracy"], row["prior_validity"], row["prior_uniqueness"])
+        self._last_improved = improved
+        return row
+
+    def _early_stop(self, row: dict[str, Any]) -> bool:
+        cfg = self.config
+        if cfg.patience is None or self._last_improved:
+            self.state["bad_epochs"] = 0
+            return False
+        if cfg.beta_schedule != "constant" and self.state["step"] < cfg.beta_warmup_steps * (
+                cfg.beta_cycles if cfg.beta_schedule == "cyclical" else 1):
+            return False  # the objective still moves with β; judge only after the warm-up
+        self.state["bad_epochs"] += 1
+        return self.state["bad_epochs"] >= cfg.patience
+
+    def _append_csv(self, name: str, columns: list[str], row: dict[str, Any]) -> None:
+        path = self.run_dir / name
+        new = not path.exists()
+        with path.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: _round(row.get(k)) for k in columns})
+
+    def _save(self, name: str) -> None:
+        trainer_state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                         "progress": dict(self.state), "train_config": asdict(self.config)}
+        save_checkpoint(self.run_dir / name, self.model, trainer_state, self.metadata)
+
+
+def _round(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
+
+
+@torch.no_grad()
+def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molecules: int = 500,
+                   seed: int = 0) -> dict[str, Any]:
+    """Validation objective and collapse diagnostics of a model on a dataset.
+
+    Returns reconstruction NLL, KL and negative ELBO (nats per molecule, β = 1), KL per dimension,
+    active units, greedy reconstruction accuracy on up to ``diagnostic_molecules`` molecules, and
+    validity and uniqueness of as many prior samples.
+    """
+    model.eval()
+    device = model.device
+    totals = {"recon": 0.0, "kl": 0.0}
+    kl_dims = torch.zeros(model.latent_dim)
+    means = []
+    n = 0
+    for batch in data.batches(model, batch_size):
+        batch = {k: v.to(device) if k != "lengths" else v for k, v in batch.items()}
+        out = model(batch)
+        size = out["recon_nll"].shape[0]
+        totals["recon"] += out["recon_nll"].float().sum().item()
+        kl_dims += out["kl_per_dim"].float().sum(0).cpu()
+        means.append(out["mu"].float().cpu())
+        n += size
+    n = max(n, 1)
+    kl_dims /= n
+    units, _ = active_units(torch.cat(means)) if means else (0, None)
+    row = {"val_recon": totals["recon"] / n, "val_kl": kl_dims.sum().item(),
+           "val_neg_elbo": totals["recon"] / n + kl_dims.sum().item(), "active_units": units,
+           "kl_per_dim": kl_dims.tolist()}
+    row["recon_accuracy"] = reconstruction_accuracy(model, data, diagnostic_molecules, batch_size)
+    row.update(prior_quality(model, data, diagnostic_molecules, seed))
+    model.train()
+    return row
+
+
+@torch.no_grad()
+def reconstruction_accuracy(model, data: Dataset, limit: int = 500, batch_size: int = 256) -> float:
+    """Share of molecules whose greedy decode of the posterior mean is the same canonical molecule."""
+    if len(data) == 0:
+        return math.nan
+    correct = total = 0
+    indices = np.arange(min(limit, len(data)))
+    for start in range(0, len(indices), batch_size):
+        group = indices[start:start + batch_size].tolist()
+        c = data.conditions[group] if data.conditions is not None else None
+        batch = model.collate([data.items[i] for i in group], c)
+        batch = {k: v.to(model.device) if k != "lengths" else v for k, v in batch.items()}
+        mu, _ = model.encode(batch)
+        raws = model.generate(mu, batch.get("c"), greedy=True)
+        for i, raw in zip(group, raws):
+            correct += validate(model.to_smiles(raw)).smiles == data.smiles[i]
+            total += 1
+    return correct / total
+
+
+@torch.no_grad()
+def prior_quality(model, data: Dataset, n: int = 500, seed: int = 0) -> dict[str, float]:
+    """Validity and uniqueness of ``n`` samples from the prior (conditions drawn from the data)."""
+    if n <= 0:
+        return {"prior_validity": math.nan, "prior_uniqueness": math.nan}
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, model.latent_dim, generator=generator).to(model.device)
+    c = None
+    if data.conditions is not None and len(data):
+        c = data.conditions[torch.randint(len(data), (n,), generator=generator)].to(model.device)
+    smiles = [validate(model.to_smiles(raw)).smiles for raw in model.generate(z, c)]
+    valid = [s for s in smiles if s]
+    return {"prior_validity": len(valid) / n, "prior_uniqueness": len(set(valid)) / max(1, len(valid))}
