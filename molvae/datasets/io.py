@@ -13,7 +13,7 @@ import pandas as pd
 
 from molvae.errors import MolvaeError
 
-SMILES_COLUMN_GUESSES = ("smiles", "SMILES", "Smiles", "canonical_smiles", "mol", "molecule")
+SMILES_COLUMN_GUESSES = ("smiles", "SMILES", "Smiles", "canonical_smiles")
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 LINE_SUFFIXES = (".smi", ".txt", ".smi.gz", ".txt.gz")
 

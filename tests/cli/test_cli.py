@@ -1,0 +1,127 @@
+"""The molvae command: contracts of each subcommand and one-line errors for user mistakes."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from molvae.cli.main import main
+
+
+def run_cli(*args: str) -> int:
+    return main([str(a) for a in args])
+
+
+def one_line_error(capsys, code: int, message: str) -> None:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "error:" in err[0] and message in err[0], err
+
+
+def test_sample_writes_the_documented_columns_and_grid(tiny_run, tmp_path, capsys):
+    out, grid = tmp_path / "s.csv", tmp_path / "s.png"
+    assert run_cli("sample", "-n", 40, "-o", out, "--model", tiny_run["model"], "--seed", 3,
+                   "--temperature", 0.8, "--condition", "logP=2.5", "--grid", grid) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["smiles", "raw", "valid", "logP", "QED", "SA", "MW", "target_logP"]
+    assert len(frame) == 40 and grid.read_bytes()[:4] == b"\x89PNG"
+    assert "wrote 40 samples" in capsys.readouterr().out
+
+
+def test_sample_with_the_same_seed_is_reproducible(tiny_run, tmp_path):
+    for name in ("a.csv", "b.csv"):
+        run_cli("sample", "-n", 30, "-o", tmp_path / name, "--model", tiny_run["model"], "--seed", 11)
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_encode_decode_reconstruct_interpolate(tiny_run, tmp_path, capsys):
+    model = tiny_run["model"]
+    src = tmp_path / "in.csv"
+    src.write_text("SMILES,name\nCCOc1ccccc1,a\nCC(=O)Nc1ccc(O)cc1,b\n")
+    assert run_cli("encode", "-i", src, "-o", tmp_path / "z.csv", "--model", model) == 0
+    latent = pd.read_csv(tmp_path / "z.csv")
+    assert latent["name"].tolist() == ["a", "b"] and "mu_15" in latent and "logvar_0" in latent
+    assert run_cli("decode", "-i", tmp_path / "z.csv", "-o", tmp_path / "d.csv", "--model", model) == 0
+    decoded = pd.read_csv(tmp_path / "d.csv")
+    assert len(decoded) == 2 and decoded["name"].tolist() == ["a", "b"]
+    assert run_cli("reconstruct", "--smiles", "CCO", "c1ccccc1", "-o", tmp_path / "r.csv", "--model", model) == 0
+    assert set(pd.read_csv(tmp_path / "r.csv")["match"]) <= {True, False}
+    assert run_cli("interpolate", "CCO", "c1ccccc1O", "--steps", 6, "--method", "linear",
+                   "-o", tmp_path / "i.csv", "--model", model) == 0
+    path = pd.read_csv(tmp_path / "i.csv")
+    assert path["step"].tolist() == list(range(6)) and path["t"].iloc[-1] == 1.0
+
+
+def test_train_command_writes_a_run_folder(moses_train_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli("train", "--data", moses_train_file, "--limit", 200, "-o", out, "--max-steps", 2,
+                   "--batch-size", 64, "--decoder-hidden", 32, "--encoder-hidden", 32, "--no-progress") == 0
+    assert {"last.pt", "config.json", "metrics.csv", "rejects.csv"} <= {p.name for p in out.iterdir()}
+    assert "stopped after epoch 1, step 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", "empty"),
+    ("name,value\nx,1\n", "available columns: name, value"),
+])
+def test_bad_molecule_files(tmp_path, capsys, tiny_run, content, message):
+    path = tmp_path / "in.csv"
+    path.write_text(content)
+    one_line_error(capsys, run_cli("encode", "-i", path, "-o", tmp_path / "o.csv", "--model", tiny_run["model"]),
+                   message)
+
+
+def test_unreadable_file(tmp_path, capsys, tiny_run):
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(b"\x00\x01 not gzip")
+    one_line_error(capsys, run_cli("encode", "-i", path, "-o", tmp_path / "o.csv", "--model", tiny_run["model"]),
+                   "cannot read")
+
+
+def test_missing_training_column(tmp_path, capsys):
+    path = tmp_path / "train.csv"
+    path.write_text("structure,y\nCCO,1\n")
+    one_line_error(capsys, run_cli("train", "--data", path, "-o", tmp_path / "run"), "available columns: structure, y")
+
+
+@pytest.mark.parametrize("condition,message", [("logP=nan", "finite"), ("pIC50=3", "unknown condition 'pIC50'"),
+                                               ("logP", "NAME=VALUE")])
+def test_bad_conditions(tiny_run, tmp_path, capsys, condition, message):
+    code = run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", tiny_run["model"], "--condition", condition)
+    one_line_error(capsys, code, message)
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_unknown_token_names_token_and_position(tiny_run, tmp_path, capsys):
+    code = run_cli("encode", "--smiles", "CCO", "CC[Se]CC", "-o", tmp_path / "z.csv", "--model", tiny_run["model"])
+    one_line_error(capsys, code, "token '[Se]' at position 2")
+    assert run_cli("encode", "--smiles", "CCO", "CC[Se]CC", "-o", tmp_path / "z.csv", "--model", tiny_run["model"],
+                   "--skip-invalid") == 0
+    assert pd.read_csv(tmp_path / "z.csv")["smiles"].tolist() == ["CCO"]
+    assert "1 skipped" in capsys.readouterr().out
+
+
+def test_invalid_smiles_at_encode_time(tiny_run, tmp_path, capsys):
+    code = run_cli("encode", "--smiles", "C1CC", "-o", tmp_path / "z.csv", "--model", tiny_run["model"])
+    one_line_error(capsys, code, "molecule 1 ('C1CC') is invalid")
+
+
+def test_corrupt_model_file(tmp_path, capsys):
+    bad = tmp_path / "model.pt"
+    bad.write_text("not a checkpoint")
+    one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", bad), "corrupt")
+
+
+def test_decode_needs_latent_columns(tiny_run, tmp_path, capsys):
+    path = tmp_path / "z.csv"
+    path.write_text("a,b\n1,2\n")
+    one_line_error(capsys, run_cli("decode", "-i", path, "-o", tmp_path / "o.csv", "--model", tiny_run["model"]),
+                   "needs columns z_0..z_15 or mu_0..mu_15")
+
+
+def test_errors_reach_the_shell_without_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "molvae", "sample", "-n", "5", "-o", str(tmp_path / "s.csv"),
+                             "--model", str(tmp_path / "missing.pt")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"molvae sample: error: model file not found: {tmp_path / 'missing.pt'}"

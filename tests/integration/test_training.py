@@ -1,0 +1,126 @@
+"""Training end to end: overfitting, checkpoints, resume, rejects, reproducible sampling."""
+
+import csv
+
+import pandas as pd
+import pytest
+import torch
+
+import molvae
+from molvae import TrainConfig, load_model, sample, train
+from molvae.errors import MolvaeError
+from molvae.models.sequence import SequenceVAE
+from molvae.representations import Vocabulary, get_representation
+from molvae.training.checkpoint import FORMAT_VERSION, read_checkpoint, save_checkpoint
+from molvae.training.trainer import Dataset, Trainer, reconstruction_accuracy
+
+
+def test_tiny_model_overfits_50_molecules(moses_test_smiles, tmp_path):
+    smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[:50]]
+    rep = get_representation("smiles")
+    vocab = Vocabulary.build(rep.tokenize(s) for s in smiles)
+    model = SequenceVAE({"representation": "smiles", "embed_dim": 32, "encoder_hidden": 128,
+                         "decoder_hidden": 256, "latent_dim": 32, "word_dropout": 0.0}, vocab)
+    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
+    config = TrainConfig(epochs=20, batch_size=50, lr=3e-3, warmup_steps=10, beta=0.01, beta_schedule="constant",
+                         patience=None, diagnostic_molecules=0, show_progress=False, device="cpu")
+    Trainer(model, repeated, data, config, tmp_path).fit()
+    assert reconstruction_accuracy(model.eval(), data, limit=50) == 1.0
+
+
+def test_run_folder_has_checkpoints_config_and_metrics(tiny_run):
+    run = tiny_run["dir"]
+    for name in ("last.pt", "best.pt", "config.json", "metrics.csv", "kl_per_dim.csv", "rejects.csv"):
+        assert (run / name).exists(), name
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert len(rows) == 1
+    for column in ("val_recon", "val_kl", "active_units", "recon_accuracy", "prior_validity", "prior_uniqueness"):
+        assert rows[0][column] != ""
+    kl_row = next(csv.DictReader((run / "kl_per_dim.csv").open()))
+    assert len(kl_row) == 1 + 16
+
+
+def test_checkpoint_is_plain_data(tiny_run):
+    data = torch.load(tiny_run["model"], weights_only=True)
+    assert data["format_version"] == FORMAT_VERSION
+    assert {"config", "vocabulary", "conditions", "state_dict", "model_name"} <= set(data)
+    assert set(data["conditions"]["continuous"]) == {"logP", "QED"}
+
+
+def test_reload_gives_identical_samples_under_the_same_seed(tiny_run, tmp_path):
+    model = load_model(tiny_run["model"])
+    first = sample(model, 64, seed=7)
+    copy = save_checkpoint(tmp_path / "copy.pt", model)
+    second = sample(load_model(copy), 64, seed=7)
+    pd.testing.assert_frame_equal(first, second)
+    assert not sample(model, 64, seed=8)["raw"].equals(first["raw"])
+
+
+def test_samples_are_validated_and_invalid_rows_kept(tiny_run):
+    frame = sample(tiny_run["model"], 100, seed=0)
+    assert list(frame.columns[:7]) == ["smiles", "raw", "valid", "logP", "QED", "SA", "MW"]
+    assert len(frame) == 100
+    for _, row in frame.iterrows():
+        assert row["valid"] == bool(row["smiles"])
+        assert row["valid"] == (molvae.chem.canonical_smiles(row["smiles"]) == row["smiles"] if row["smiles"] else False)
+
+
+def test_resume_continues_where_the_run_stopped(tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run["dir"], run)
+    first_step = tiny_run["summary"]["step"]
+    summary = train(None, run, train_config=TrainConfig(epochs=2, show_progress=False), resume=True)
+    assert summary["epoch"] == 2 and summary["step"] == 2 * first_step
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+
+
+def test_bounded_by_steps_and_saves_on_stop(moses_train_file, tmp_path):
+    summary = train(moses_train_file, tmp_path, model_config={"decoder_hidden": 32, "encoder_hidden": 32},
+                    train_config=TrainConfig(epochs=5, max_steps=3, show_progress=False, diagnostic_molecules=10),
+                    limit=300)
+    assert summary["step"] == 3 and "3 steps" in summary["stop_reason"]
+    assert (tmp_path / "last.pt").exists()
+
+
+def test_invalid_training_molecules_are_skipped_counted_and_written(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("smiles,label\nCCO,a\nC1CC,b\n,c\nc1ccccc1,d\nCC[Se]CC(=O)O,e\nCC.O,f\n" + "CCN,g\n" * 20)
+    summary = train(path, tmp_path / "run", model_config={"decoder_hidden": 32, "encoder_hidden": 32,
+                                                          "representation": "smiles"},
+                    train_config=TrainConfig(epochs=1, show_progress=False, diagnostic_molecules=5))
+    rejects = pd.read_csv(tmp_path / "run" / "rejects.csv")
+    assert rejects["line"].tolist() == [3, 4, 7]
+    assert "RDKit" in rejects["reason"].iloc[0] and "empty" in rejects["reason"].iloc[1]
+    assert "fragment" in rejects["reason"].iloc[2]
+    assert summary["epoch"] == 1
+
+
+def test_a_file_with_no_usable_molecule_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.smi"
+    path.write_text("C1CC\nxyz\n")
+    with pytest.raises(MolvaeError, match="no usable molecules"):
+        train(path, tmp_path / "run", train_config=TrainConfig(epochs=1, show_progress=False))
+
+
+def test_unknown_condition_for_training_lists_choices(moses_train_file, tmp_path):
+    with pytest.raises(MolvaeError, match="neither a column of the data nor a built-in property"):
+        train(moses_train_file, tmp_path, conditions=["pIC50"], limit=10)
+
+
+def test_corrupt_and_foreign_checkpoints_fail_with_one_line(tmp_path, tiny_run):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(MolvaeError, match="not a molvae checkpoint or corrupt"):
+        read_checkpoint(bad)
+    data = torch.load(tiny_run["model"], weights_only=True)
+    data["format_version"] = 999
+    torch.save(data, tmp_path / "future.pt")
+    with pytest.raises(MolvaeError, match="format version 999"):
+        load_model(tmp_path / "future.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(MolvaeError, match="not a molvae checkpoint"):
+        load_model(tmp_path / "other.pt")

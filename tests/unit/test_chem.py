@@ -1,0 +1,44 @@
+"""Validation, canonicalisation and properties."""
+
+import math
+
+import pytest
+
+from molvae.chem import compute_properties, property_table, validate
+from molvae.chem.draw import draw_grid
+from molvae.errors import MolvaeError
+
+
+def test_valid_molecule_is_canonicalised():
+    result = validate("OCC")
+    assert result.valid and result.smiles == "CCO"
+
+
+@pytest.mark.parametrize("raw,reason", [("", "empty"), ("   ", "empty"), ("C1CC", "RDKit"),
+                                        ("c1cccc1", "RDKit"), ("CC.O", "fragment"), (None, "empty")])
+def test_invalid_strings_are_flagged_with_a_reason(raw, reason):
+    result = validate(raw)
+    assert not result.valid and result.smiles == "" and reason in result.reason
+
+
+def test_properties_of_ethanol():
+    props = compute_properties("CCO")
+    assert props["MW"] == pytest.approx(46.07, abs=0.01)
+    assert props["logP"] == pytest.approx(-0.0014, abs=0.001)
+    assert 0 < props["QED"] < 1 and 1 <= props["SA"] <= 10
+
+
+def test_properties_are_nan_for_invalid_molecules():
+    assert all(math.isnan(v) for v in compute_properties("C1CC").values())
+
+
+def test_property_table_rejects_unknown_property():
+    with pytest.raises(MolvaeError, match="unknown property 'pIC50'"):
+        property_table(["CCO"], ["pIC50"])
+
+
+def test_grid_is_drawn_from_valid_molecules(tmp_path):
+    path = draw_grid(["CCO", "", "c1ccccc1"], tmp_path / "grid.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(MolvaeError, match="no valid molecule"):
+        draw_grid(["", "C1CC"], tmp_path / "none.png")
