@@ -23,7 +23,7 @@ def test_tiny_model_overfits_50_molecules(moses_test_smiles, tmp_path):
                          "decoder_hidden": 256, "latent_dim": 32, "word_dropout": 0.0}, vocab)
     data = Dataset([model.featurize(s) for s in smiles], None, smiles)
     repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
-    config = TrainConfig(epochs=20, batch_size=50, lr=3e-3, warmup_steps=10, beta=0.01, beta_schedule="constant",
+    config = TrainConfig(epochs=30, batch_size=50, bucket_by_length=False, lr=3e-3, warmup_steps=10, beta=0.01, beta_schedule="constant",
                          patience=None, diagnostic_molecules=0, show_progress=False, device="cpu")
     Trainer(model, repeated, data, config, tmp_path).fit()
     assert reconstruction_accuracy(model.eval(), data, limit=50) == 1.0
