@@ -72,7 +72,7 @@ def measure_training(model, data: Dataset, batch_size: int, steps: int, device: 
         if i == 2:  # two warm-up steps
             sync(device)
             start, molecules = time.perf_counter(), 0
-        batch = {k: v.to(device) if k != "lengths" else v for k, v in batches[i % len(batches)].items()}
+        batch = model.batch_to_device(batches[i % len(batches)])
         out = model(batch)
         loss = vae_loss(out["recon_nll"], out["kl_per_dim"], 0.5).loss
         optimizer.zero_grad()

@@ -40,6 +40,7 @@ def latent_columns(frame: pd.DataFrame, dim: int) -> list[str]:
 def run(args: argparse.Namespace) -> None:
     from molvae.datasets.io import read_table
     from molvae.generation import decode
+    from molvae.generation.common import seeded_generator
 
     model = load(args)
     frame = read_table(args.input)
@@ -59,9 +60,8 @@ def run(args: argparse.Namespace) -> None:
             if name not in given and name in frame.columns:
                 mean, std = model.conditions.continuous[name]
                 c[:, j] = torch.tensor(((frame[name].astype(float) - mean) / std).to_numpy(), dtype=torch.float32)
-    if args.seed is not None:
-        torch.manual_seed(args.seed)
-    out = decode(model, z, c, temperature=args.temperature, greedy=not args.sample)
+    out = decode(model, z, c, temperature=args.temperature, greedy=not args.sample,
+                 generator=seeded_generator(args.seed, model.device))
     rest = frame.drop(columns=[c for c in frame.columns if c.startswith(("mu_", "logvar_", "z_"))])
     out = pd.concat([out, rest.rename(columns={"smiles": "input_smiles"}).reset_index(drop=True)], axis=1)
     write_table(out, args.out)

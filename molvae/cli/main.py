@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from molvae import __version__
 from molvae.errors import MolvaeError
 
 SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate")
@@ -14,6 +15,7 @@ SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolat
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="molvae", description="Variational autoencoders for molecular design.")
+    parser.add_argument("--version", action="version", version=f"molvae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -19,17 +19,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (same seed, same molecules)")
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1.0)")
     p.add_argument("--greedy", action="store_true", help="most likely token at each step")
+    p.add_argument("--max-length", type=int, help="longest sequence to decode (default: the model's)")
     p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
+    p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)
     p.add_argument("--grid", help="also draw the first valid molecules into this PNG")
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.generation import sample
+    from molvae.generation import neighbours, sample
 
     model = load(args)
-    frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
-                   greedy=args.greedy, seed=args.seed, batch_size=args.batch_size)
+    if args.around:
+        frame = neighbours(model, args.around, args.n, args.radius, parse_conditions(args.condition), seed=args.seed)
+    else:
+        frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
+                       greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length)
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid)
     valid = int(frame["valid"].sum())

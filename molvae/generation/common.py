@@ -69,7 +69,11 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
     return encoder.encode_columns(continuous, categorical)
 
 
-def seeded_generator(seed: int | None) -> torch.Generator:
-    generator = torch.Generator()
-    generator.manual_seed(seed if seed is not None else torch.seed())
+def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
+    """A random generator of its own (the global RNG is left alone); unseeded when ``seed`` is None."""
+    generator = torch.Generator(device=device)
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
     return generator

@@ -51,7 +51,7 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
     for start in range(0, len(items), batch_size):
         cb = c[start:start + batch_size] if c is not None else None
         batch = model.collate(items[start:start + batch_size], cb)
-        batch = {k: v.to(model.device) if k != "lengths" else v for k, v in batch.items()}
+        batch = model.batch_to_device(batch)
         mu, logvar = model.encode(batch)
         mus.append(mu.float().cpu())
         logvars.append(logvar.float().cpu())

@@ -36,10 +36,9 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     generator = seeded_generator(seed)
     z = torch.randn(n, model.latent_dim, generator=generator)
     c = model.conditions.encode(conditions, n, generator) if model.conditions else None
-    if seed is not None:
-        torch.manual_seed(seed)  # multinomial draws in the decoder
     frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
-                   max_length=max_length, properties=properties)
+                   max_length=max_length, properties=properties,
+                   generator=seeded_generator(seed, model.device))
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
     return frame
@@ -48,8 +47,12 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
 @torch.no_grad()
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
-           max_length: int | None = None, properties: bool = True) -> pd.DataFrame:
-    """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device."""
+           max_length: int | None = None, properties: bool = True,
+           generator: torch.Generator | None = None) -> pd.DataFrame:
+    """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
+
+    Greedy by default (the most likely molecule at each point); with ``greedy=False`` tokens are drawn
+    at ``temperature``, reproducibly when a ``generator`` on the model's device is given."""
     model = resolve_model(model)
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
@@ -61,5 +64,6 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
     for start in range(0, len(z), batch_size):
         zb = z[start:start + batch_size].to(model.device)
         cb = c[start:start + batch_size].to(model.device) if c is not None else None
-        raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length)
+        raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
+                               generator=generator)
     return results_frame(model, raws, properties)

@@ -48,6 +48,11 @@ class MoleculeVAE(nn.Module, ABC):
         return {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
                 "mu": mu, "logvar": logvar}
 
+    def batch_to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Move a collated batch to the model's device (sequence lengths stay on the CPU for packing)."""
+        device = self.device
+        return {k: v if k == "lengths" else v.to(device, non_blocking=True) for k, v in batch.items()}
+
     @abstractmethod
     def featurize(self, smiles: str) -> Any:
         """The model's input item for one canonical SMILES; raises InvalidMoleculeError if it cannot."""
@@ -66,8 +71,11 @@ class MoleculeVAE(nn.Module, ABC):
 
     @abstractmethod
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
-                 greedy: bool = False, max_length: int | None = None) -> list[str]:
-        """Decode latent points into strings in the model's representation (SMILES or SELFIES)."""
+                 greedy: bool = False, max_length: int | None = None,
+                 generator: torch.Generator | None = None) -> list[str]:
+        """Decode latent points into strings in the model's representation (SMILES or SELFIES).
+
+        ``generator`` (on the model's device) makes multinomial decoding reproducible."""
 
     @abstractmethod
     def to_smiles(self, raw: str) -> str:

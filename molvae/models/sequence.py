@@ -129,7 +129,8 @@ class SequenceVAE(MoleculeVAE):
     # ----------------------------------------------------------------- generation
     @torch.no_grad()
     def generate_ids(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
-                     greedy: bool = False, max_length: int | None = None) -> torch.Tensor:
+                     greedy: bool = False, max_length: int | None = None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
         """Token ids (B, ≤ max_length) decoded autoregressively, all sequences stepped together."""
         max_length = max_length or self.config["max_length"]
         batch = z.shape[0]
@@ -146,7 +147,7 @@ class SequenceVAE(MoleculeVAE):
             if greedy or temperature <= 0:
                 token = logits.argmax(-1)
             else:
-                token = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1).squeeze(1)
+                token = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
             token = token.masked_fill(finished, self.vocab.pad)
             out[:, step] = token
             finished |= token == self.vocab.eos
@@ -155,8 +156,9 @@ class SequenceVAE(MoleculeVAE):
         return out
 
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
-                 greedy: bool = False, max_length: int | None = None) -> list[str]:
-        ids = self.generate_ids(z, c, temperature, greedy, max_length).cpu().numpy()
+                 greedy: bool = False, max_length: int | None = None,
+                 generator: torch.Generator | None = None) -> list[str]:
+        ids = self.generate_ids(z, c, temperature, greedy, max_length, generator).cpu().numpy()
         return [self.representation.to_string(self.vocab.decode(row)) for row in ids]
 
     def to_smiles(self, raw: str) -> str:

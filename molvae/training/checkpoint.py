@@ -56,11 +56,18 @@ def save_checkpoint(path: str | Path, model, trainer_state: dict | None = None, 
     try:
         with os.fdopen(handle, "wb") as f:
             torch.save(payload, f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
@@ -100,3 +107,10 @@ def load_model(path: str | Path | None = None, device: str | torch.device | None
 
     model = model_from_checkpoint(read_checkpoint(path))
     return model.to(resolve_device(device or "auto"))
+
+
+def export_model(source: str | Path, target: str | Path, **metadata: Any) -> Path:
+    """Copy a checkpoint without its training state (the form the bundled model ships in)."""
+    data = read_checkpoint(source)
+    model = model_from_checkpoint(data)
+    return save_checkpoint(target, model, metadata={**data.get("metadata", {}), **metadata})

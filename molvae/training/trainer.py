@@ -216,11 +216,8 @@ class Trainer:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return nullcontext()
 
-    def _to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {k: v.to(self.device, non_blocking=True) if k != "lengths" else v for k, v in batch.items()}
-
     def _step(self, batch: dict[str, torch.Tensor], beta: float):
-        batch = self._to_device(batch)
+        batch = self.model.batch_to_device(batch)
         with self._autocast():
             out = self.model(batch)
         terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits)
@@ -301,24 +298,23 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
     validity and uniqueness of as many prior samples.
     """
     model.eval()
-    device = model.device
-    totals = {"recon": 0.0, "kl": 0.0}
+    recon = 0.0
     kl_dims = torch.zeros(model.latent_dim)
     means = []
     n = 0
     for batch in data.batches(model, batch_size):
-        batch = {k: v.to(device) if k != "lengths" else v for k, v in batch.items()}
+        batch = model.batch_to_device(batch)
         out = model(batch)
         size = out["recon_nll"].shape[0]
-        totals["recon"] += out["recon_nll"].float().sum().item()
+        recon += out["recon_nll"].float().sum().item()
         kl_dims += out["kl_per_dim"].float().sum(0).cpu()
         means.append(out["mu"].float().cpu())
         n += size
     n = max(n, 1)
     kl_dims /= n
     units, _ = active_units(torch.cat(means)) if means else (0, None)
-    row = {"val_recon": totals["recon"] / n, "val_kl": kl_dims.sum().item(),
-           "val_neg_elbo": totals["recon"] / n + kl_dims.sum().item(), "active_units": units,
+    row = {"val_recon": recon / n, "val_kl": kl_dims.sum().item(),
+           "val_neg_elbo": recon / n + kl_dims.sum().item(), "active_units": units,
            "kl_per_dim": kl_dims.tolist()}
     row["recon_accuracy"] = reconstruction_accuracy(model, data, diagnostic_molecules, batch_size)
     row.update(prior_quality(model, data, diagnostic_molecules, seed))
@@ -337,7 +333,7 @@ def reconstruction_accuracy(model, data: Dataset, limit: int = 500, batch_size: 
         group = indices[start:start + batch_size].tolist()
         c = data.conditions[group] if data.conditions is not None else None
         batch = model.collate([data.items[i] for i in group], c)
-        batch = {k: v.to(model.device) if k != "lengths" else v for k, v in batch.items()}
+        batch = model.batch_to_device(batch)
         mu, _ = model.encode(batch)
         raws = model.generate(mu, batch.get("c"), greedy=True)
         for i, raw in zip(group, raws):

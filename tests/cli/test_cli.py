@@ -125,3 +125,11 @@ def test_errors_reach_the_shell_without_a_traceback(tmp_path):
                              "--model", str(tmp_path / "missing.pt")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"molvae sample: error: model file not found: {tmp_path / 'missing.pt'}"
+
+
+def test_neighbourhood_sampling(tiny_run, tmp_path):
+    out = tmp_path / "n.csv"
+    assert run_cli("sample", "-n", 12, "--around", "CCOc1ccccc1", "--radius", 0.3, "-o", out,
+                   "--model", tiny_run["model"], "--seed", 0) == 0
+    frame = pd.read_csv(out)
+    assert len(frame) == 12 and frame["distance"].between(0, 3).all()
