@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from rdkit.Chem import Draw
+from rdkit.Chem.Draw import rdMolDraw2D
 
 from molvae.chem.molecules import parse_smiles
 
@@ -25,9 +25,17 @@ def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | 
 
         raise MolvaeError("no valid molecule to draw")
     mols, labels = zip(*pairs)
-    image = Draw.MolsToGridImage(list(mols), molsPerRow=per_row, subImgSize=(size, size),
-                                 legends=list(labels))
+    columns = min(per_row, len(mols))
+    rows = -(-len(mols) // columns)
+    drawer = rdMolDraw2D.MolDraw2DCairo(columns * size, rows * size, size, size)
+    drawer.DrawMolecules(list(mols), legends=list(labels))
+    drawer.FinishDrawing()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(drawer.GetDrawingText())
+    except OSError as err:
+        from molvae.errors import MolvaeError
+
+        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
     return path
