@@ -8,6 +8,7 @@ from pathlib import Path
 from rdkit.Chem.Draw import rdMolDraw2D
 
 from molvae.chem.molecules import parse_smiles
+from molvae.errors import MolvaeError
 
 
 def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | None = None,
@@ -21,8 +22,6 @@ def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | 
         if len(pairs) >= max_molecules:
             break
     if not pairs:
-        from molvae.errors import MolvaeError
-
         raise MolvaeError("no valid molecule to draw")
     mols, labels = zip(*pairs)
     columns = min(per_row, len(mols))
@@ -35,7 +34,5 @@ def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(drawer.GetDrawingText())
     except OSError as err:
-        from molvae.errors import MolvaeError
-
         raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
     return path

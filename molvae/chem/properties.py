@@ -16,6 +16,7 @@ from rdkit import Chem, RDConfig
 from rdkit.Chem import QED, Crippen, Descriptors
 
 from molvae.chem.molecules import parse_smiles
+from molvae.errors import MolvaeError
 
 
 @cache
@@ -63,8 +64,6 @@ def property_table(smiles: Iterable[str], names: Iterable[str] = ("logP", "QED",
     names = tuple(names)
     unknown = [n for n in names if n not in PROPERTY_FUNCTIONS]
     if unknown:
-        from molvae.errors import MolvaeError
-
         raise MolvaeError(f"unknown property {unknown[0]!r}; available: {', '.join(PROPERTY_FUNCTIONS)}")
     items = [(s, names) for s in smiles]
     if workers > 1 and len(items) > 5000:

@@ -9,8 +9,15 @@ import argparse
 
 import pandas as pd
 
-from molvae.cli.common import (add_condition_argument, add_input_arguments, add_model_arguments, load,
-                               parse_conditions, read_inputs, write_table)
+from molvae.cli.common import (
+    add_condition_argument,
+    add_input_arguments,
+    add_model_arguments,
+    load,
+    parse_conditions,
+    read_inputs,
+    write_table,
+)
 
 HELP = "encode molecules to latent vectors (CSV)"
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from molvae.cli.common import (add_condition_argument, add_input_arguments, add_model_arguments, load,
-                               parse_conditions, read_inputs, write_table)
+from molvae.cli.common import (
+    add_condition_argument,
+    add_input_arguments,
+    add_model_arguments,
+    load,
+    parse_conditions,
+    read_inputs,
+    write_table,
+)
 
 HELP = "encode and decode molecules, report exact reconstructions"
 

@@ -52,7 +52,8 @@ class ConditionEncoder:
             stats[name] = (float(arr.mean()), std)
         labels = {name: sorted({str(v) for v in values}) for name, values in (categorical or {}).items()}
         encoder = cls(stats, labels)
-        rows = len(next(iter((continuous or categorical or {"": []}).values())))
+        columns = [*(continuous or {}).values(), *(categorical or {}).values()]
+        rows = len(columns[0]) if columns else 0
         if rows:
             pick = np.random.default_rng(seed).permutation(rows)[:bank_size]
             values = {k: [v[i] for i in pick] for k, v in (continuous or {}).items()}
@@ -69,12 +70,12 @@ class ConditionEncoder:
             arr = torch.as_tensor(np.asarray(continuous[name], dtype=np.float32))
             blocks.append(((arr - mean) / std).unsqueeze(1))
         for name, labels in self.categorical.items():
-            index = {label: i for i, label in enumerate(labels)}
-            ids = [self._label_index(name, str(v), index) for v in categorical[name]]
+            ids = [self._label_index(name, str(v)) for v in categorical[name]]
             blocks.append(torch.nn.functional.one_hot(torch.tensor(ids), len(labels)).float())
         return torch.cat(blocks, dim=1) if blocks else torch.zeros(0, 0)
 
-    def encode(self, values: Mapping[str, float | str], n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def encode(self, values: Mapping[str, float | str], n: int,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` condition vectors for sampling: given values fixed, the rest drawn from the training bank."""
         self.check_names(values)
         if self.bank is not None:
@@ -85,12 +86,12 @@ class ConditionEncoder:
         offset = 0
         for name, (mean, std) in self.continuous.items():
             if name in values:
-                out[:, offset] = (self._number(name, values[name]) - mean) / std
+                out[:, offset] = (self.parse_number(name, values[name]) - mean) / std
             offset += 1
         for name, labels in self.categorical.items():
             if name in values:
                 out[:, offset:offset + len(labels)] = 0.0
-                out[:, offset + self._label_index(name, str(values[name]), {l: i for i, l in enumerate(labels)})] = 1.0
+                out[:, offset + self._label_index(name, str(values[name]))] = 1.0
             offset += len(labels)
         return out
 
@@ -101,7 +102,8 @@ class ConditionEncoder:
                 raise MolvaeError(f"unknown condition {name!r}; this model's conditions: {known}")
 
     @staticmethod
-    def _number(name: str, value: float | str) -> float:
+    def parse_number(name: str, value: float | str) -> float:
+        """A condition value as a finite float, or a one-line error naming the condition."""
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -110,11 +112,11 @@ class ConditionEncoder:
             raise MolvaeError(f"condition {name}={value!r} must be a finite number")
         return number
 
-    @staticmethod
-    def _label_index(name: str, label: str, index: Mapping[str, int]) -> int:
-        if label not in index:
-            raise MolvaeError(f"unknown label {label!r} for condition {name!r}; known: {', '.join(index)}")
-        return index[label]
+    def _label_index(self, name: str, label: str) -> int:
+        labels = self.categorical[name]
+        if label not in labels:
+            raise MolvaeError(f"unknown label {label!r} for condition {name!r}; known: {', '.join(labels)}")
+        return labels.index(label)
 
     def to_dict(self) -> dict:
         return {"continuous": {k: list(v) for k, v in self.continuous.items()},

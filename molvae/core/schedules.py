@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from molvae.errors import MolvaeError
+
 KINDS = ("constant", "linear", "sigmoid", "cyclical")
 
 
@@ -28,8 +30,6 @@ class BetaSchedule:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            from molvae.errors import MolvaeError
-
             raise MolvaeError(f"unknown β schedule {self.kind!r}; choose one of: {', '.join(KINDS)}")
 
     def __call__(self, step: int) -> float:

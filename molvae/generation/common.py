@@ -10,6 +10,7 @@ import torch
 
 from molvae.chem.molecules import validate
 from molvae.chem.properties import PROPERTY_FUNCTIONS, compute_properties
+from molvae.errors import MolvaeError
 from molvae.models.base import MoleculeVAE
 
 OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
@@ -52,18 +53,14 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
     continuous = {}
     for name in encoder.continuous:
         if name in given:
-            continuous[name] = [encoder._number(name, given[name])] * len(smiles)
+            continuous[name] = [encoder.parse_number(name, given[name])] * len(smiles)
         elif name in PROPERTY_FUNCTIONS:
             continuous[name] = [compute_properties(s, [name])[name] for s in smiles]
         else:
-            from molvae.errors import MolvaeError
-
             raise MolvaeError(f"this model needs condition {name!r} to encode a molecule; give it as {name}=VALUE")
     categorical = {}
     for name in encoder.categorical:
         if name not in given:
-            from molvae.errors import MolvaeError
-
             raise MolvaeError(f"this model needs label {name!r} to encode a molecule; give it as {name}=LABEL")
         categorical[name] = [str(given[name])] * len(smiles)
     return encoder.encode_columns(continuous, categorical)

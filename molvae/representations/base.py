@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from molvae.errors import MolvaeError
+
 
 class Representation(ABC):
     """Turns a SMILES string into tokens and tokens back into a SMILES string."""
@@ -25,7 +27,6 @@ class Representation(ABC):
 
 def get_representation(name: str) -> Representation:
     """Representation by name: ``smiles`` or ``selfies``."""
-    from molvae.errors import MolvaeError
     from molvae.representations.selfies import SelfiesRepresentation
     from molvae.representations.smiles import SmilesRepresentation
 
