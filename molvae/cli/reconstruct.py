@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from molvae.cli.common import (
     add_condition_argument,
     add_input_arguments,
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> None:
     frame = read_inputs(args)
     out = reconstruct(model, frame["smiles"].tolist(), parse_conditions(args.condition),
                       skip_invalid=args.skip_invalid)
+    rest = frame.iloc[out.attrs["kept"]].drop(columns="smiles").reset_index(drop=True)
+    out = pd.concat([out, rest], axis=1)
     write_table(out, args.out)
     print(f"reconstructed {int(out['match'].sum())} of {len(out)} molecules exactly "
           f"({out['match'].mean():.1%}); wrote {args.out}")

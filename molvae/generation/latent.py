@@ -67,7 +67,8 @@ def reconstruct(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str,
     c = condition_matrix(model, [validate(s).smiles for s in inputs], conditions)
     out = decode(model, mu, c, greedy=greedy)
     out.insert(0, "input", inputs)
-    out.insert(3, "match", [validate(s).smiles == r for s, r in zip(inputs, out["smiles"])])
+    out.insert(3, "match", [validate(s).smiles == r for s, r in zip(inputs, out["smiles"], strict=True)])
+    out.attrs["kept"] = kept  # positions of the encoded molecules in the input
     return out
 
 

@@ -45,8 +45,10 @@ def test_encode_decode_reconstruct_interpolate(tiny_run, tmp_path, capsys):
     assert run_cli("decode", "-i", tmp_path / "z.csv", "-o", tmp_path / "d.csv", "--model", model) == 0
     decoded = pd.read_csv(tmp_path / "d.csv")
     assert len(decoded) == 2 and decoded["name"].tolist() == ["a", "b"]
-    assert run_cli("reconstruct", "--smiles", "CCO", "c1ccccc1", "-o", tmp_path / "r.csv", "--model", model) == 0
-    assert set(pd.read_csv(tmp_path / "r.csv")["match"]) <= {True, False}
+    assert run_cli("reconstruct", "-i", src, "-o", tmp_path / "r.csv", "--model", model) == 0
+    rebuilt = pd.read_csv(tmp_path / "r.csv")
+    assert rebuilt["input"].tolist() == ["CCOc1ccccc1", "CC(=O)Nc1ccc(O)cc1"] and rebuilt["name"].tolist() == ["a", "b"]
+    assert set(rebuilt["match"]) <= {True, False}
     assert run_cli("interpolate", "CCO", "c1ccccc1O", "--steps", 6, "--method", "linear",
                    "-o", tmp_path / "i.csv", "--model", model) == 0
     path = pd.read_csv(tmp_path / "i.csv")
