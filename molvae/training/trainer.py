@@ -90,16 +90,17 @@ class Dataset:
     def batches(self, model, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
                 bucket: bool = True) -> Iterator[dict[str, torch.Tensor]]:
         """Batches, shuffled when ``rng`` is given; with ``bucket``, of molecules of similar size
-        (sorted within pools of 50 batches), which cuts padding and time per molecule."""
+        (sorted within pools of 50 batches), which cuts padding and time per molecule. Without
+        ``rng`` and ``bucket`` the molecules keep their order."""
         order = list(range(len(self)))
         if rng is not None:
             rng.shuffle(order)
         order = order[:limit] if limit else order
-        pool = batch_size * 50 if bucket else batch_size
-        groups = []
-        for start in range(0, len(order), pool):
-            chunk = sorted(order[start:start + pool], key=lambda i: len(self.items[i]))
-            groups += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
+        if bucket:
+            pool = batch_size * 50
+            order = [i for start in range(0, len(order), pool)
+                     for i in sorted(order[start:start + pool], key=lambda i: len(self.items[i]))]
+        groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
         if rng is not None:
             rng.shuffle(groups)
         for group in groups:

@@ -124,3 +124,18 @@ def test_corrupt_and_foreign_checkpoints_fail_with_one_line(tmp_path, tiny_run):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(MolvaeError, match="not a molvae checkpoint"):
         load_model(tmp_path / "other.pt")
+
+
+def test_importance_weighted_bound_is_at_least_the_elbo(tiny_run, moses_test_smiles):
+    from molvae.evaluation import importance_weighted_bound
+    from molvae.generation.common import condition_matrix
+    from molvae.training.trainer import evaluate_model
+
+    model = load_model(tiny_run["model"])
+    smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[2000:2040]]
+    data = Dataset([model.featurize(s) for s in smiles], condition_matrix(model, smiles), smiles)
+    generator = torch.Generator().manual_seed(0)
+    iwae = importance_weighted_bound(model, data, k=50, generator=generator)
+    elbo = -evaluate_model(model, data, diagnostic_molecules=0)["val_neg_elbo"]
+    assert iwae.shape == (40,) and torch.isfinite(iwae).all()
+    assert iwae.mean().item() >= elbo - 0.5
