@@ -7,23 +7,18 @@ from pathlib import Path
 from molvae.errors import MolvaeError
 
 SPLITS = ("train", "test", "test_scaffolds")
-
-
-def _data_roots() -> list[Path]:
-    here = Path(__file__).resolve()
-    return [here.parents[2] / "data" / "moses", here.parents[1] / "data" / "moses"]
+DATA_ROOT = Path(__file__).resolve().parents[1] / "data" / "moses"
+"""``molvae/data`` links to the repository's ``data/`` folder and ships inside the wheel."""
 
 
 def moses_path(split: str = "train") -> Path:
     """Path of one MOSES split (``train``, ``test`` or ``test_scaffolds``) as compressed CSV."""
     if split not in SPLITS:
         raise MolvaeError(f"unknown MOSES split {split!r}; choose one of: {', '.join(SPLITS)}")
-    for root in _data_roots():
-        candidate = root / f"{split}.csv.gz"
-        if candidate.exists():
-            return candidate
-    raise MolvaeError(f"MOSES split {split!r} not found; expected data/moses/{split}.csv.gz "
-                      "in the molvae source tree (install from a clone of the repository)")
+    path = DATA_ROOT / f"{split}.csv.gz"
+    if not path.exists():
+        raise MolvaeError(f"MOSES split {split!r} not found at {path}; reinstall molvae from its repository")
+    return path
 
 
 def resolve_data_path(spec: str | Path) -> Path:
