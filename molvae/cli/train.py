@@ -21,8 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, help="run folder to write (or to resume with --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
-    p.add_argument("--model", default="sequence", help="model type (default: sequence)")
-    p.add_argument("--representation", choices=["selfies", "smiles"], default="selfies")
+    p.add_argument("--model", default="sequence", help="model type: sequence or graph (default: sequence)")
+    p.add_argument("--representation", choices=["selfies", "smiles"],
+                   help="string representation of a sequence model (default: selfies)")
     p.add_argument("--condition", nargs="+", default=[], metavar="NAME",
                    help="continuous conditions: a numeric column or a property (logP QED SA MW)")
     p.add_argument("--label", nargs="+", default=[], metavar="COLUMN", help="categorical condition columns")
@@ -47,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-fraction", type=float, default=0.05)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
-    g.add_argument("--no-amp", action="store_true", help="no bf16 mixed precision on CUDA")
+    g.add_argument("--no-amp", action="store_true", help="no bf16 mixed precision (used on CUDA and on CPUs with native bf16)")
     g.add_argument("--workers", type=int, default=1, help="processes for data preparation")
     g = p.add_argument_group("collapse guards")
     g.add_argument("--beta", type=float, default=1.0, help="final KL weight β")
@@ -60,6 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from molvae.errors import MolvaeError
+    from molvae.training import distributed
 
     if not args.resume and not args.data:
         raise MolvaeError("--data is required (a molecule file or 'moses') unless --resume is given")
@@ -74,7 +76,13 @@ def run(args: argparse.Namespace) -> None:
                     "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
                     "word_dropout": args.word_dropout, "max_length": args.max_length}
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
-    summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
-                    args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume)
+    try:
+        summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
+                        args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume)
+        main_process = distributed.is_main_process()
+    finally:
+        distributed.shutdown()
+    if not main_process:
+        return
     print(f"stopped after epoch {summary['epoch']}, step {summary['step']} ({summary['stop_reason']}); "
           f"best validation -ELBO {summary['best']:.2f} nats/molecule; run folder: {summary['run_dir']}")

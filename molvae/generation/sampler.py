@@ -19,12 +19,14 @@ log = logging.getLogger(__name__)
 def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
-           max_length: int | None = None, properties: bool = True, device: str | None = None) -> pd.DataFrame:
+           max_length: int | None = None, properties: bool = True, device: str | None = None,
+           precision: str = "fp32") -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     ``conditions`` fixes condition values (e.g. ``{"logP": 2.5}``) for a conditional model; those
-    left out are drawn from the training data's conditions stored with the model. Returns one row
-    per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, logP, QED, SA, MW.
+    left out are drawn from the training data's conditions stored with the model. ``precision``
+    ``bf16`` decodes in bfloat16 (about twice as fast on CPUs with bf16 instructions and on GPUs).
+    Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, logP, QED, SA, MW.
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -38,7 +40,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     c = model.conditions.encode(conditions, n, generator) if model.conditions else None
     frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
                    max_length=max_length, properties=properties,
-                   generator=seeded_generator(seed, model.device))
+                   generator=seeded_generator(seed, model.device), precision=precision)
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
     return frame
@@ -48,7 +50,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
            max_length: int | None = None, properties: bool = True,
-           generator: torch.Generator | None = None) -> pd.DataFrame:
+           generator: torch.Generator | None = None, precision: str = "fp32") -> pd.DataFrame:
     """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
 
     Greedy by default (the most likely molecule at each point); with ``greedy=False`` tokens are drawn
@@ -61,9 +63,20 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
         c = model.conditions.encode({}, len(z))
     raws: list[str] = []
     model.eval()
-    for start in range(0, len(z), batch_size):
-        zb = z[start:start + batch_size].to(model.device)
-        cb = c[start:start + batch_size].to(model.device) if c is not None else None
-        raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
-                               generator=generator)
+    with decoding_precision(model.device, precision):
+        for start in range(0, len(z), batch_size):
+            zb = z[start:start + batch_size].to(model.device)
+            cb = c[start:start + batch_size].to(model.device) if c is not None else None
+            raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
+                                   generator=generator)
     return results_frame(model, raws, properties)
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def decoding_precision(device: torch.device, precision: str):
+    """A context in which decoding runs in ``precision``: ``fp32`` as trained, or ``bf16`` autocast."""
+    if precision not in PRECISIONS:
+        raise MolvaeError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")

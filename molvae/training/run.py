@@ -21,7 +21,9 @@ from molvae.datasets import read_molecules, resolve_data_path
 from molvae.errors import MolvaeError
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
+from molvae.training import distributed
 from molvae.training.checkpoint import read_checkpoint
+from molvae.training.devices import resolve_device
 from molvae.training.data import prepare_molecules, split_indices
 from molvae.training.trainer import Dataset, TrainConfig, Trainer
 
@@ -59,11 +61,15 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     seed_everything(config.seed)
     frame = read_molecules(resolve_data_path(settings["data"]), settings["smiles_column"], settings["limit"])
     model_cfg = {**MODELS[settings["model"]].default_config(), **settings["model_config"]}
+    longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
     prepared = prepare_molecules(frame, model_cfg.get("representation", "smiles"), settings["conditions"],
-                                 settings["labels"], max_tokens=model_cfg.get("max_length", 100) - 2,
+                                 settings["labels"], max_tokens=longest,
                                  workers=workers)
+    distributed.init_from_environment(resolve_device(config.device))  # under torchrun: join the process group
+    main_process = distributed.is_main_process()
     run_dir.mkdir(parents=True, exist_ok=True)
-    prepared.rejects.to_csv(run_dir / "rejects.csv", index=False)
+    if main_process:
+        prepared.rejects.to_csv(run_dir / "rejects.csv", index=False)
     if prepared.frame.empty:
         raise MolvaeError(f"no usable molecules in {settings['data']} ({len(prepared.rejects)} rejected; "
                           f"see {run_dir / 'rejects.csv'})")
@@ -77,7 +83,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     train_set, val_set = (_dataset(net, prepared, idx, encoder, settings) for idx in (train_idx, val_idx))
     settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
-    (run_dir / "config.json").write_text(json.dumps({**settings, "model_config": model_cfg}, indent=2))
+    if main_process:
+        (run_dir / "config.json").write_text(json.dumps({**settings, "model_config": model_cfg}, indent=2))
     log.info("training on %d molecules, validating on %d (%d rejected)", len(train_set), len(val_set),
              len(prepared.rejects))
     trainer = Trainer(net, train_set, val_set, config, run_dir,

@@ -30,8 +30,9 @@ from molvae.core.diagnostics import active_units
 from molvae.core.objective import vae_loss
 from molvae.core.schedules import BetaSchedule
 from molvae.errors import MolvaeError
+from molvae.training import distributed
 from molvae.training.checkpoint import save_checkpoint
-from molvae.training.devices import resolve_device
+from molvae.training.devices import bf16_autocast_helps, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class TrainConfig:
     patience: int | None = 5               # epochs without validation improvement after β warm-up
     seed: int = 0
     device: str = "auto"
-    amp: bool = True                       # bf16 autocast on CUDA
+    amp: bool = True                       # bf16 autocast on CUDA and on CPUs with native bf16
     diagnostic_molecules: int = 500        # validation molecules reconstructed, prior samples drawn
     bucket_by_length: bool = True          # batches of similar-length molecules: less padding, faster
     show_progress: bool = True
@@ -88,10 +89,12 @@ class Dataset:
         return len(self.items)
 
     def batches(self, model, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
-                bucket: bool = True) -> Iterator[dict[str, torch.Tensor]]:
+                bucket: bool = True, shard: tuple[int, int] = (0, 1)) -> Iterator[dict[str, torch.Tensor]]:
         """Batches, shuffled when ``rng`` is given; with ``bucket``, of molecules of similar size
         (sorted within pools of 50 batches), which cuts padding and time per molecule. Without
-        ``rng`` and ``bucket`` the molecules keep their order."""
+        ``rng`` and ``bucket`` the molecules keep their order. ``shard`` = (index, count) yields
+        every count-th batch from the index-th on, the same number for every shard (data-parallel
+        processes each take one shard of the same shuffled epoch)."""
         order = list(range(len(self)))
         if rng is not None:
             rng.shuffle(order)
@@ -103,6 +106,9 @@ class Dataset:
         groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
         if rng is not None:
             rng.shuffle(groups)
+        index, count = shard
+        if count > 1:
+            groups = groups[index: len(groups) - len(groups) % count: count]
         for group in groups:
             c = self.conditions[group] if self.conditions is not None else None
             yield model.collate([self.items[i] for i in group], c)
@@ -116,13 +122,18 @@ class Trainer:
         if len(train) == 0:
             raise MolvaeError("no usable training molecules")
         self.config, self.run_dir = config, Path(run_dir)
-        self.device = resolve_device(config.device)
+        self.device = distributed.init_from_environment(resolve_device(config.device))
         self.model = model.to(self.device)
+        self.network = model  # what the step runs: the model, or its DistributedDataParallel wrapper
+        if distributed.world_size() > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.network = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.train_set, self.val_set = train, val
         self.metadata = metadata or {}
         self.beta = config.beta_at()
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        self.steps_per_epoch = math.ceil(min(len(train), config.epoch_size or len(train)) / config.batch_size)
+        batches = math.ceil(min(len(train), config.epoch_size or len(train)) / config.batch_size)
+        self.steps_per_epoch = max(1, batches // distributed.world_size())
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0}
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +170,7 @@ class Trainer:
     # ------------------------------------------------------------------ loop
     def fit(self) -> dict[str, Any]:
         cfg = self.config
-        torch.manual_seed(cfg.seed + self.state["step"])
+        torch.manual_seed(cfg.seed + self.state["step"] + 1_000_003 * distributed.rank())
         started = time.monotonic() - 60 * self.state["minutes"]
         self.started = started
         stop_reason = ""
@@ -170,9 +181,11 @@ class Trainer:
             train_terms, stop_reason = self._train_epoch(started)
             self.state["epoch"] += 1
             self.state["minutes"] = (time.monotonic() - started) / 60
-            row = self._end_epoch(train_terms)
-            if self._early_stop(row):
+            row = self._end_epoch(train_terms) if distributed.is_main_process() else None
+            if distributed.broadcast_flag(row is not None and self._early_stop(row), self.device):
                 stop_reason = stop_reason or f"no validation improvement for {cfg.patience} epochs"
+        if not distributed.parameters_in_sync(self.model):
+            raise RuntimeError("data-parallel processes ended with different weights")
         log.info("training stopped: %s", stop_reason)
         return {"stop_reason": stop_reason, **self.state, "run_dir": str(self.run_dir)}
 
@@ -182,9 +195,10 @@ class Trainer:
         rng = random.Random(cfg.seed * 1_000_003 + self.state["epoch"])
         sums = {"loss": torch.zeros(()), "recon": torch.zeros(()), "kl": torch.zeros(())}
         seen = 0
-        batches = self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size, cfg.bucket_by_length)
-        bar = tqdm(batches, total=self.steps_per_epoch,
-                   desc=f"epoch {self.state['epoch'] + 1}", disable=not cfg.show_progress, leave=False,
+        shard = (distributed.rank(), distributed.world_size())
+        batches = self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size, cfg.bucket_by_length, shard)
+        bar = tqdm(batches, total=self.steps_per_epoch, desc=f"epoch {self.state['epoch'] + 1}",
+                   disable=not (cfg.show_progress and distributed.is_main_process()), leave=False,
                    mininterval=2.0, dynamic_ncols=True)
         stop_reason = ""
         for batch in bar:
@@ -199,7 +213,8 @@ class Trainer:
                                 kl=f"{terms.kl.item():.2f}", beta=f"{beta:.3g}",
                                 lr=f"{self.scheduler.get_last_lr()[0]:.2e}", refresh=False)
             stop_reason = self._should_stop(started)
-            if stop_reason:
+            if distributed.any_process(bool(stop_reason), self.device):
+                stop_reason = stop_reason or "another process reached a bound"
                 break
         bar.close()
         return {f"train_{k}": v.item() / max(seen, 1) for k, v in sums.items()}, stop_reason
@@ -213,14 +228,14 @@ class Trainer:
         return ""
 
     def _autocast(self):
-        if self.device.type == "cuda" and self.config.amp:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.config.amp and bf16_autocast_helps(self.device):
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
 
     def _step(self, batch: dict[str, torch.Tensor], beta: float):
         batch = self.model.batch_to_device(batch)
         with self._autocast():
-            out = self.model(batch)
+            out = self.network(batch)
         terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits)
         loss = terms.loss + out["extra_loss"] if "extra_loss" in out else terms.loss
         self.optimizer.zero_grad(set_to_none=True)
