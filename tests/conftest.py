@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -9,6 +10,12 @@ import pytest
 import torch
 
 from molvae.datasets import moses_path, read_smiles
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Caches (prepared data, reference statistics) go to a fresh folder, never the user's own."""
+    os.environ["MOLVAE_CACHE"] = str(tmp_path_factory.mktemp("molvae-cache"))
 
 
 @pytest.fixture(autouse=True)

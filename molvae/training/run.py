@@ -22,6 +22,7 @@ from molvae.errors import MolvaeError
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
 from molvae.training import distributed
+from molvae.training.cache import cached_preparation
 from molvae.training.checkpoint import read_checkpoint
 from molvae.training.devices import resolve_device
 from molvae.training.data import prepare_molecules, split_indices
@@ -59,12 +60,15 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
                     "val_fraction": val_fraction, "max_val": max_val, "train": asdict(train_config)}
     config = TrainConfig.from_dict(settings["train"])
     seed_everything(config.seed)
-    frame = read_molecules(resolve_data_path(settings["data"]), settings["smiles_column"], settings["limit"])
+    path = resolve_data_path(settings["data"])
+    frame = read_molecules(path, settings["smiles_column"], settings["limit"])
     model_cfg = {**MODELS[settings["model"]].default_config(), **settings["model_config"]}
     longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
-    prepared = prepare_molecules(frame, model_cfg.get("representation", "smiles"), settings["conditions"],
-                                 settings["labels"], max_tokens=longest,
-                                 workers=workers)
+    preparation = {"representation": model_cfg.get("representation", "smiles"), "conditions": settings["conditions"],
+                   "labels": settings["labels"], "max_tokens": longest}
+    prepared = cached_preparation(
+        path, {**preparation, "smiles_column": settings["smiles_column"], "limit": settings["limit"]},
+        lambda: prepare_molecules(frame, **preparation, workers=workers))
     distributed.init_from_environment(resolve_device(config.device))  # under torchrun: join the process group
     main_process = distributed.is_main_process()
     run_dir.mkdir(parents=True, exist_ok=True)

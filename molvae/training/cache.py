@@ -1,0 +1,108 @@
+"""Prepared training data cached on disk, so a second run on the same file skips RDKit entirely.
+
+Validating, canonicalising and tokenising the 1.58 M MOSES training molecules (and computing their
+condition properties) takes many CPU-minutes; the result depends only on the file's bytes and the
+preparation settings, so it is stored under a key made of both (plus the RDKit and selfies versions,
+which can change canonical forms). Tokens are kept flat: a memory-mapped array of ids into the
+file's own token table and an array of offsets, read back in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from molvae.datasets.cache import cache_dir, file_sha256
+from molvae.training.data import PreparedData
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+
+
+class TokenTable(Sequence):
+    """Token lists of many molecules stored flat; ``table[i]`` is molecule i's list of tokens."""
+
+    def __init__(self, tokens: Sequence[str], ids: np.ndarray, offsets: np.ndarray):
+        self.tokens = np.asarray(tokens, dtype=object)
+        self.ids, self.offsets = ids, offsets
+
+    @classmethod
+    def from_lists(cls, lists: Sequence[Sequence[str]]) -> TokenTable:
+        index: dict[str, int] = {}
+        flat = [index.setdefault(t, len(index)) for tokens in lists for t in tokens]
+        offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([len(tokens) for tokens in lists], out=offsets[1:])
+        return cls(list(index), np.asarray(flat, dtype=np.int32), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):  # one molecule's tokens (slices are not needed by the training path)
+        return self.tokens[self.ids[self.offsets[i]:self.offsets[i + 1]]].tolist()
+
+
+def prepared_key(path: Path, settings: dict) -> str:
+    """Cache key: the data file's SHA-256, the preparation settings and the chemistry library versions."""
+    import rdkit
+    import selfies
+
+    described = {"format": CACHE_FORMAT, "file": file_sha256(path), "settings": settings,
+                 "rdkit": rdkit.__version__, "selfies": selfies.__version__}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def cached_preparation(path: Path, settings: dict, prepare: Callable[[], PreparedData]) -> PreparedData:
+    """``prepare()``'s result for this file and settings, from the cache when it holds one."""
+    folder = cache_dir() / "prepared" / prepared_key(path, settings)
+    if (folder / "done").exists():
+        try:
+            prepared = _load(folder)
+            log.info("prepared data of %s read from the cache (%s)", path.name, folder)
+            return prepared
+        except (OSError, ValueError, KeyError, pd.errors.ParserError) as err:
+            log.warning("ignoring unreadable cached data in %s: %s", folder, err)
+    prepared = prepare()
+    try:
+        _save(prepared, folder)
+    except OSError as err:
+        log.warning("could not cache prepared data in %s: %s", folder, err.strerror or err)
+    return prepared
+
+
+def _save(prepared: PreparedData, folder: Path) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+    try:
+        table = prepared.tokens if isinstance(prepared.tokens, TokenTable) else TokenTable.from_lists(prepared.tokens)
+        np.save(staging / "ids.npy", table.ids)
+        np.save(staging / "offsets.npy", table.offsets)
+        (staging / "tokens.json").write_text(json.dumps(table.tokens.tolist()))
+        prepared.frame.to_csv(staging / "frame.csv", index=False)
+        prepared.rejects.to_csv(staging / "rejects.csv", index=False)
+        (staging / "done").touch()
+        os.replace(staging, folder)  # atomic: another process sees all of it or none
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (folder / "done").exists():
+            raise
+
+
+def _load(folder: Path) -> PreparedData:
+    tokens = TokenTable(json.loads((folder / "tokens.json").read_text()),
+                        np.load(folder / "ids.npy", mmap_mode="r"), np.load(folder / "offsets.npy"))
+    # Strings, as the input file was read; condition columns are converted where they are used.
+    frame = pd.read_csv(folder / "frame.csv", dtype=str, keep_default_na=False)
+    rejects = pd.read_csv(folder / "rejects.csv", keep_default_na=False)
+    if len(tokens) != len(frame):
+        raise ValueError("token and molecule counts differ")
+    return PreparedData(frame, tokens, rejects)
