@@ -83,6 +83,7 @@ def _save(prepared: PreparedData, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any other folder
         table = prepared.tokens if isinstance(prepared.tokens, TokenTable) else TokenTable.from_lists(prepared.tokens)
         np.save(staging / "ids.npy", table.ids)
         np.save(staging / "offsets.npy", table.offsets)
