@@ -26,11 +26,12 @@ class Representation(ABC):
 
 
 def get_representation(name: str) -> Representation:
-    """Representation by name: ``smiles`` or ``selfies``."""
+    """Representation by name: ``smiles``, ``selfies``, or ``graph`` (atom types, for the graph model)."""
+    from molvae.representations.graph import GraphRepresentation
     from molvae.representations.selfies import SelfiesRepresentation
     from molvae.representations.smiles import SmilesRepresentation
 
-    choices = {"smiles": SmilesRepresentation, "selfies": SelfiesRepresentation}
+    choices = {"smiles": SmilesRepresentation, "selfies": SelfiesRepresentation, "graph": GraphRepresentation}
     if name not in choices:
         raise MolvaeError(f"unknown representation {name!r}; choose one of: {', '.join(choices)}")
     return choices[name]()

@@ -1,0 +1,435 @@
+"""Graph VAE: a message-passing encoder and a decoder that builds molecules atom by atom and bond by bond.
+
+Encoder: atom and bond features → rounds of message passing over bonds (sums with ``index_add``,
+GRU updates, Gilmer et al. 2017) → gated sum readout (+ condition c) → q(z | G, c). Sums make it
+independent of how the atoms are numbered.
+
+Decoder: an autoregressive GRU over the action sequence of :mod:`molvae.representations.graph`
+(canonical breadth-first order, kekulised bonds), conditioned on (z, c) at every step like the
+sequence model. Each step chooses one of: stop, add an atom of type t, or bond the newest atom to
+an earlier atom j with order 1-3 (a pointer over the atoms built so far). Before every choice a mask
+removes actions that would exceed a valence, disconnect the graph or repeat a bond; training uses
+the same masks (the likelihood is normalised over allowed actions), so every decoded graph is one
+connected molecule that RDKit sanitises, trained or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.core.gaussian import DiagonalGaussian
+from molvae.errors import InvalidMoleculeError, MolvaeError
+from molvae.models.base import MoleculeVAE
+from molvae.representations.graph import (
+    ATOM_FEATURES,
+    BOND_FEATURES,
+    MolGraph,
+    graph_from_mol,
+    graph_from_smiles,
+    max_valence,
+    smiles_from_graph,
+)
+from molvae.representations.vocab import SPECIAL_TOKENS
+
+DEFAULTS: dict[str, Any] = {
+    "representation": "graph",
+    "embed_dim": 64,
+    "encoder_hidden": 192,
+    "encoder_layers": 4,
+    "decoder_hidden": 384,
+    "decoder_layers": 1,
+    "latent_dim": 64,
+    "key_dim": 64,
+    "word_dropout": 0.1,
+    "max_atoms": 50,
+}
+MAX_REL = 16        # atom-index distances (new atom - partner) above this share one embedding
+VALENCE_CLASSES = 5  # remaining valence 0..4+ as a decoder feature
+
+
+@dataclass
+class GraphItem:
+    """A featurised molecule: encoder arrays in input order, decoder steps in canonical order."""
+
+    atom_features: np.ndarray   # (n, 7) int: type index first, see ATOM_FEATURES
+    bonds: np.ndarray           # (m, 2) int
+    bond_features: np.ndarray   # (m, 4) int, see BOND_FEATURES
+    steps: np.ndarray           # (S, 5) int: target class, input kind, input atom, input bond, input distance
+    types: np.ndarray           # (n,) atom type index in canonical order
+    key_steps: np.ndarray       # (n,) decoder step whose output describes atom i (the step after it was added)
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+
+class GraphVAE(MoleculeVAE):
+    """Message-passing encoder and valence-masked autoregressive graph decoder."""
+
+    model_name = "graph"
+
+    def __init__(self, config: dict[str, Any], atom_types: list[str], conditions: ConditionEncoder | None = None,
+                 valences: list[int] | None = None):
+        config = {**DEFAULTS, **config}
+        if config.get("representation") != "graph":
+            raise MolvaeError(f"the graph model reads molecular graphs, not {config['representation']!r} strings")
+        super().__init__(config, conditions)
+        if not atom_types:
+            raise MolvaeError("the graph model needs at least one atom type")
+        cfg = self.config
+        self.atom_types = list(atom_types)
+        self.type_index = {t: i for i, t in enumerate(self.atom_types)}
+        valences = valences or [max_valence(t) for t in self.atom_types]
+        self.register_buffer("valences", torch.tensor(valences, dtype=torch.long), persistent=False)
+        n_types, e, hidden, c_dim = len(self.atom_types), cfg["embed_dim"], cfg["encoder_hidden"], self.conditions.dim
+        # encoder
+        sizes = [n_types if s is None else s for s in ATOM_FEATURES.values()]
+        self.atom_embeddings = nn.ModuleList(nn.Embedding(s, hidden) for s in sizes)
+        self.bond_embeddings = nn.ModuleList(nn.Embedding(s, hidden) for s in BOND_FEATURES.values())
+        self.messages = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(cfg["encoder_layers"]))
+        self.update = nn.GRUCell(hidden, hidden)
+        self.readout_gate = nn.Linear(hidden, 2 * hidden)
+        self.readout_value = nn.Linear(hidden, 2 * hidden)
+        self.readout_norm = nn.LayerNorm(2 * hidden)  # sums grow with molecule size; keep q(z|G) well scaled
+        self.posterior = DiagonalGaussian(2 * hidden + c_dim, cfg["latent_dim"])
+        # decoder
+        dec, key = cfg["decoder_hidden"], cfg["key_dim"]
+        self.input_kind = nn.Embedding(4, e)            # begin, atom, bond, dropped
+        self.input_atom = nn.Embedding(n_types + 1, e)  # 0: none
+        self.input_bond = nn.Embedding(4, e)            # 0: none
+        self.input_distance = nn.Embedding(MAX_REL + 1, e)
+        self.latent_to_hidden = nn.Linear(cfg["latent_dim"] + c_dim, dec * cfg["decoder_layers"])
+        self.decoder_rnn = nn.GRU(e + cfg["latent_dim"] + c_dim, dec, cfg["decoder_layers"], batch_first=True)
+        self.current_valence = nn.Embedding(VALENCE_CLASSES, dec)
+        self.action_head = nn.Linear(dec, 1 + n_types)  # stop, add atom of each type
+        self.query = nn.Linear(dec, 3 * key)            # one query per bond order
+        self.key_atom = nn.Embedding(n_types, key)
+        self.key_state = nn.Linear(dec, key)
+        self.key_valence = nn.Embedding(VALENCE_CLASSES, key)
+
+    # ----------------------------------------------------------------- construction and state
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return dict(DEFAULTS)
+
+    @classmethod
+    def from_parts(cls, config: dict[str, Any], extra: dict[str, Any], conditions: ConditionEncoder | None):
+        types = [t for t in extra["vocab"] if t not in SPECIAL_TOKENS]
+        return cls(config, types, conditions, extra.get("valences"))
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"vocab": list(self.atom_types), "valences": self.valences.tolist()}
+
+    @property
+    def n_types(self) -> int:
+        return len(self.atom_types)
+
+    # ----------------------------------------------------------------- data
+    def featurize(self, smiles: str) -> GraphItem:
+        return self.featurize_graph(graph_from_smiles(smiles), smiles)
+
+    def featurize_mol(self, mol) -> GraphItem:
+        """The item for an RDKit molecule, keeping its atom numbering for the encoder."""
+        return self.featurize_graph(graph_from_mol(mol))
+
+    def featurize_graph(self, graph: MolGraph, source: str = "") -> GraphItem:
+        """Map atom types to the model's vocabulary and lay out the decoder's teacher-forcing steps."""
+        if graph.num_atoms > self.config["max_atoms"]:
+            raise InvalidMoleculeError(f"{source or 'molecule'} has {graph.num_atoms} atoms; this model builds at "
+                                       f"most {self.config['max_atoms']}")
+        index = []
+        for position, token in enumerate(graph.tokens):
+            if token not in self.type_index:
+                where = f" of {source!r}" if source else ""
+                raise InvalidMoleculeError(f"atom {position + 1} ({token}){where} is not in the model's atom "
+                                           f"vocabulary: {' '.join(self.atom_types)}")
+            index.append(self.type_index[token])
+        atoms = graph.atom_features.astype(np.int16)
+        atoms[:, 0] = index
+        types = np.array([index[a] for a in graph.order], dtype=np.int16)
+        steps, key_steps = self._steps(graph.actions, types)
+        return GraphItem(atoms, graph.bonds, graph.bond_features, steps, types, key_steps)
+
+    def _steps(self, actions, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per step: the target class, and the embedding indices of the previous action (the input)."""
+        rows, key_steps = [], []
+        previous = (0, 0, 0, 0)  # begin
+        count = 0
+        for action in actions:
+            if action[0] == "atom":
+                t = self.type_index[action[1]]
+                rows.append((1 + t, *previous))
+                previous = (1, 1 + t, 0, 0)
+                count += 1
+                key_steps.append(len(rows))
+            elif action[0] == "bond":
+                j, order = action[1], action[2]
+                rows.append((1 + self.n_types + 3 * j + order - 1, *previous))
+                previous = (2, 1 + int(types[j]), order, min(count - 1 - j, MAX_REL))
+            else:
+                rows.append((0, *previous))
+        return np.array(rows, dtype=np.int16), np.array(key_steps, dtype=np.int16)
+
+    def collate(self, items: list[GraphItem], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        sizes = [len(it.atom_features) for it in items]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        bonds = np.concatenate([it.bonds.astype(np.int64) + o for it, o in zip(items, offsets, strict=True)])
+        steps_len = max(len(it.steps) for it in items)
+        n_max = max(sizes)
+        steps = np.zeros((len(items), steps_len, 5), dtype=np.int64)
+        steps[:, :, 0] = -1
+        types = np.full((len(items), n_max), -1, dtype=np.int64)
+        key_steps = np.zeros((len(items), n_max), dtype=np.int64)
+        for i, it in enumerate(items):
+            steps[i, : len(it.steps)] = it.steps
+            types[i, : len(it.types)] = it.types
+            key_steps[i, : len(it.types)] = np.minimum(it.key_steps, steps_len - 1)
+        batch = {
+            "atom_features": torch.from_numpy(np.concatenate([it.atom_features for it in items]).astype(np.int64)),
+            "edge_index": torch.from_numpy(bonds.T.copy()).reshape(2, -1),
+            "bond_features": torch.from_numpy(np.concatenate([it.bond_features for it in items]).astype(np.int64)),
+            "atom_graph": torch.from_numpy(np.repeat(np.arange(len(items)), sizes)),
+            "steps": torch.from_numpy(steps),
+            "types": torch.from_numpy(types),
+            "key_steps": torch.from_numpy(key_steps),
+        }
+        if conditions is not None:
+            batch["c"] = conditions
+        return batch
+
+    # ----------------------------------------------------------------- encoder
+    def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        atoms, bonds = batch["atom_features"], batch["bond_features"]
+        h = sum(emb(atoms[:, k]) for k, emb in enumerate(self.atom_embeddings))
+        e = sum(emb(bonds[:, k]) for k, emb in enumerate(self.bond_embeddings))
+        src, dst = batch["edge_index"]
+        src, dst, e = torch.cat([src, dst]), torch.cat([dst, src]), torch.cat([e, e])  # both directions
+        for message in self.messages:
+            m = F.relu(message(h)[src] + e)  # project atoms, then gather: cheaper than per-bond projections
+            incoming = torch.zeros_like(h).index_add_(0, dst, m)
+            h = self.update(incoming, h)
+        graphs = batch["types"].shape[0]
+        gated = torch.sigmoid(self.readout_gate(h)) * self.readout_value(h)
+        features = torch.zeros(graphs, gated.shape[1], dtype=gated.dtype, device=gated.device)
+        features = self.readout_norm(features.index_add_(0, batch["atom_graph"], gated))
+        if "c" in batch:
+            features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
+        return self.posterior(features)
+
+    # ----------------------------------------------------------------- decoder pieces
+    def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        return z if c is None or c.numel() == 0 else torch.cat([z, c.to(z.dtype)], dim=-1)
+
+    def _initial_hidden(self, zc: torch.Tensor) -> torch.Tensor:
+        layers, hidden = self.config["decoder_layers"], self.config["decoder_hidden"]
+        h = torch.tanh(self.latent_to_hidden(zc))
+        return h.view(-1, layers, hidden).transpose(0, 1).contiguous()
+
+    def _embed_inputs(self, kind, atom, bond, distance) -> torch.Tensor:
+        return self.input_kind(kind) + self.input_atom(atom) + self.input_bond(bond) + self.input_distance(distance)
+
+    def _keys(self, states: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        return self.key_state(states) + self.key_atom(types.clamp(min=0))
+
+    def _logits(self, out: torch.Tensor, keys: torch.Tensor, remaining: torch.Tensor,
+                current: torch.Tensor) -> torch.Tensor:
+        """Unmasked logits [stop, atom types, (partner j, order) pairs] for decoder outputs.
+
+        ``out`` (..., H); ``keys`` (B, N, K); ``remaining`` (..., N) and ``current`` (...) remaining
+        valences of the atoms and of the newest atom; leading dims are (B,) or (B, S)."""
+        out = out + self.current_valence(current.clamp(0, VALENCE_CLASSES - 1))
+        actions = self.action_head(out)
+        query = self.query(out).unflatten(-1, (3, -1))                        # (..., 3, K)
+        if query.dim() == 3:
+            pair = torch.einsum("brk,bnk->bnr", query, keys)
+        else:
+            pair = torch.einsum("bsrk,bnk->bsnr", query, keys)
+        by_valence = torch.einsum("...rk,vk->...vr", query, self.key_valence.weight)  # (..., V, 3)
+        index = remaining.clamp(0, VALENCE_CLASSES - 1).unsqueeze(-1).expand(*remaining.shape, 3)
+        pair = pair + by_valence.gather(-2, index)
+        return torch.cat([actions, pair.flatten(-2)], dim=-1)
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
+        steps, types = batch["steps"], batch["types"]
+        targets = steps[:, :, 0]
+        kind, atom, bond, distance = steps[:, :, 1], steps[:, :, 2], steps[:, :, 3], steps[:, :, 4]
+        if self.training and self.config["word_dropout"] > 0:
+            drop = (torch.rand(kind.shape, device=kind.device) < self.config["word_dropout"]) & (kind > 0)
+            kind, atom, bond, distance = (kind.masked_fill(drop, 3), atom.masked_fill(drop, 0),
+                                          bond.masked_fill(drop, 0), distance.masked_fill(drop, 0))
+        zc = self._latent_input(z, batch.get("c"))
+        inputs = self._embed_inputs(kind, atom, bond, distance)
+        inputs = torch.cat([inputs, zc.unsqueeze(1).expand(-1, inputs.shape[1], -1).to(inputs.dtype)], dim=-1)
+        out, _ = self.decoder_rnn(inputs, self._initial_hidden(zc))
+        states = out.gather(1, batch["key_steps"].unsqueeze(-1).expand(-1, -1, out.shape[-1]))
+        keys = self._keys(states, types)
+        masks, remaining, current = self._teacher_forced_states(targets, types.shape[1])
+        logits = self._logits(out, keys, remaining, current).float().masked_fill(~masks, -torch.inf)
+        valid = targets >= 0
+        logp = F.log_softmax(logits, dim=-1).gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        return (logp * valid).sum(dim=1)
+
+    def _teacher_forced_states(self, targets: torch.Tensor, n_max: int):
+        """Masks (B, S, K), remaining valences (B, S, N) and the newest atom's (B, S) along given actions."""
+        builder = _GraphBuilder(targets.shape[0], n_max, self.valences, targets.device, self.config["max_atoms"])
+        masks, remaining, current = [], [], []
+        for s in range(targets.shape[1]):
+            masks.append(builder.mask())
+            remaining.append(builder.remaining.clone())
+            current.append(builder.current_remaining())
+            builder.apply(targets[:, s].clamp(min=0), active=targets[:, s] >= 0)
+        return torch.stack(masks, 1), torch.stack(remaining, 1), torch.stack(current, 1)
+
+    # ----------------------------------------------------------------- generation
+    @torch.no_grad()
+    def generate_graphs(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
+                        greedy: bool = False, max_atoms: int | None = None,
+                        generator: torch.Generator | None = None) -> list[tuple[list[str], list[tuple[int, int, int]]]]:
+        """Atom types and bonds (i, j, order) of one graph per latent point, all decoded together."""
+        n_max = min(max_atoms or self.config["max_atoms"], self.config["max_atoms"])
+        batch, device = z.shape[0], z.device
+        zc = self._latent_input(z, c)
+        hidden = self._initial_hidden(zc)
+        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max)
+        keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device)
+        rows = torch.arange(batch, device=device)
+        zero = torch.zeros(batch, dtype=torch.long, device=device)
+        kind, atom, bond, distance = zero, zero, zero, zero
+        added_atom = torch.zeros(batch, dtype=torch.bool, device=device)
+        history = []
+        for _ in range(n_max * 4):
+            x = torch.cat([self._embed_inputs(kind, atom, bond, distance), zc.to(zc.dtype)], dim=-1)
+            out, hidden = self.decoder_rnn(x.unsqueeze(1), hidden)
+            out = out.squeeze(1)
+            newest = (builder.count - 1).clamp(min=0)
+            fresh = self._keys(out, builder.types[rows, newest])
+            keys[rows, newest] = torch.where(added_atom.unsqueeze(-1), fresh, keys[rows, newest])
+            logits = self._logits(out, keys, builder.remaining, builder.current_remaining()).float()
+            logits = logits.masked_fill(~builder.mask(), -torch.inf)
+            if greedy or temperature <= 0:
+                action = logits.argmax(-1)
+            else:
+                action = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
+            active = ~builder.done
+            partner = builder.partner(action)
+            kind, atom, bond, distance = self._previous_inputs(builder, action, partner)
+            builder.apply(action, active)
+            added_atom = active & builder.is_atom(action)
+            history.append(torch.where(active, action, -1))
+            if bool(builder.done.all()):
+                break
+        return self._graphs(torch.stack(history, 1).cpu().numpy())
+
+    def _previous_inputs(self, builder: _GraphBuilder, action: torch.Tensor, partner: torch.Tensor):
+        """Input embedding indices for the next step, describing ``action`` (before it is applied)."""
+        is_atom, is_bond = builder.is_atom(action), builder.is_bond(action)
+        pair = (action - 1 - self.n_types).clamp(min=0)
+        kind = torch.where(is_atom, 1, torch.where(is_bond, 2, 0))
+        atom = torch.where(is_atom, action, torch.where(is_bond, builder.types.gather(1, partner[:, None]).squeeze(1) + 1, 0))
+        bond = torch.where(is_bond, pair % 3 + 1, 0)
+        distance = torch.where(is_bond, (builder.count - 1 - partner).clamp(0, MAX_REL), 0)
+        return kind, atom.clamp(min=0), bond, distance
+
+    def _graphs(self, history: np.ndarray) -> list[tuple[list[str], list[tuple[int, int, int]]]]:
+        graphs = []
+        for row in history:
+            tokens, bonds = [], []
+            for a in row:
+                if a <= 0:
+                    break
+                if a <= self.n_types:
+                    tokens.append(self.atom_types[a - 1])
+                else:
+                    j, order = divmod(int(a) - 1 - self.n_types, 3)
+                    bonds.append((len(tokens) - 1, j, order + 1))
+            if len(tokens) > 1 and not any(i == len(tokens) - 1 for i, _, _ in bonds):
+                tokens.pop()  # cut off mid-way: the newest atom has no bond yet
+            graphs.append((tokens, bonds))
+        return graphs
+
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
+                 greedy: bool = False, max_length: int | None = None,
+                 generator: torch.Generator | None = None) -> list[str]:
+        """Canonical SMILES of the decoded graphs (``max_length`` caps the number of atoms)."""
+        graphs = self.generate_graphs(z, c, temperature, greedy, max_length, generator)
+        return [smiles_from_graph(tokens, bonds) for tokens, bonds in graphs]
+
+    def to_smiles(self, raw: str) -> str:
+        return raw
+
+
+class _GraphBuilder:
+    """Batched state of partially built graphs and the valence masks over the next action.
+
+    Actions are class indices: 0 stop, 1..T add an atom of type t-1, and T + 1 + 3j + (order - 1)
+    bond the newest atom to atom j. Phases: 0 empty, 1 newest atom still needs its first bond,
+    2 open (stop, a new atom or another bond), 3 done."""
+
+    def __init__(self, batch: int, n_max: int, valences: torch.Tensor, device: torch.device, atom_limit: int):
+        self.n_max, self.valences, self.n_types = n_max, valences, len(valences)
+        self.atom_limit = atom_limit  # the model's maximum; n_max (tensor width) may be a batch's largest molecule
+        self.types = torch.full((batch, n_max), -1, dtype=torch.long, device=device)
+        self.remaining = torch.zeros(batch, n_max, dtype=torch.long, device=device)
+        self.count = torch.zeros(batch, dtype=torch.long, device=device)
+        self.last = torch.full((batch,), -1, dtype=torch.long, device=device)
+        self.phase = torch.zeros(batch, dtype=torch.long, device=device)
+        self.rows = torch.arange(batch, device=device)
+        self.positions = torch.arange(n_max, device=device)
+        self.orders = torch.arange(1, 4, device=device)
+
+    @property
+    def done(self) -> torch.Tensor:
+        return self.phase == 3
+
+    def is_atom(self, action: torch.Tensor) -> torch.Tensor:
+        return (action >= 1) & (action <= self.n_types)
+
+    def is_bond(self, action: torch.Tensor) -> torch.Tensor:
+        return action > self.n_types
+
+    def partner(self, action: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.is_bond(action), (action - 1 - self.n_types).clamp(min=0) // 3, 0)
+
+    def current_remaining(self) -> torch.Tensor:
+        newest = (self.count - 1).clamp(min=0)
+        return torch.where(self.count > 0, self.remaining[self.rows, newest], 0)
+
+    def mask(self) -> torch.Tensor:
+        """Allowed actions (B, 1 + T + 3N)."""
+        empty, first, open_ = self.phase == 0, self.phase == 1, self.phase == 2
+        stop = open_ | self.done
+        room = (self.count < self.atom_limit) & (self.remaining > 0).any(1)
+        atoms = (empty | (open_ & room)).unsqueeze(1) & (self.valences > 0).unsqueeze(0)
+        newest = self.count - 1
+        partner_ok = (self.positions < newest.unsqueeze(1)) & (self.positions > self.last.unsqueeze(1))
+        partner_ok &= (first | open_).unsqueeze(1)
+        fits = self.orders.view(1, 1, 3) <= torch.minimum(
+            self.remaining, self.current_remaining().unsqueeze(1)).unsqueeze(-1)
+        bonds = (partner_ok.unsqueeze(-1) & fits).flatten(1)
+        return torch.cat([stop.unsqueeze(1), atoms, bonds], dim=1)
+
+    def apply(self, action: torch.Tensor, active: torch.Tensor) -> None:
+        """Advance the molecules where ``active`` by one action each."""
+        add = active & self.is_atom(action)
+        bond = active & self.is_bond(action)
+        stop = active & (action == 0)
+        slot = self.count.clamp(max=self.n_max - 1)
+        t = (action - 1).clamp(0, self.n_types - 1)
+        self.types[self.rows, slot] = torch.where(add, t, self.types[self.rows, slot])
+        self.remaining[self.rows, slot] = torch.where(add, self.valences[t], self.remaining[self.rows, slot])
+        pair = (action - 1 - self.n_types).clamp(min=0)
+        j, order = pair // 3, pair % 3 + 1
+        newest = (self.count - 1).clamp(min=0)
+        self.remaining[self.rows, j] -= torch.where(bond, order, 0)
+        self.remaining[self.rows, newest] -= torch.where(bond, order, 0)
+        self.last = torch.where(bond, j, torch.where(add, -1, self.last))
+        self.count = self.count + add.long()
+        self.phase = torch.where(add, torch.where(self.count >= 2, 1, 2), self.phase)
+        self.phase = torch.where(bond, 2, self.phase)
+        self.phase = torch.where(stop, 3, self.phase)

@@ -1,0 +1,93 @@
+"""The graph VAE through the shared trainer, checkpoints, generation API and command line."""
+
+import pandas as pd
+import pytest
+import torch
+
+import molvae
+from molvae import TrainConfig, load_model, sample, train
+from molvae.chem.molecules import canonical_smiles
+from molvae.cli.main import main
+from molvae.errors import InvalidMoleculeError
+from molvae.models.graph import GraphVAE
+from molvae.representations.graph import graph_from_smiles
+from molvae.training.checkpoint import save_checkpoint
+from molvae.training.trainer import Dataset, Trainer, reconstruction_accuracy
+
+SMALL = {"embed_dim": 32, "encoder_hidden": 64, "encoder_layers": 3, "decoder_hidden": 96, "latent_dim": 16,
+         "key_dim": 32, "max_atoms": 32}
+BAD = ["CC[Te]CC", "CI(=O)=O", "C[CH2]"]  # unsupported element, valence above the type's, radical
+
+
+@pytest.fixture(scope="module")
+def graph_run(tmp_path_factory, moses_test_smiles):
+    """One epoch of a small conditional graph model on 600 molecules plus three it cannot build."""
+    path = tmp_path_factory.mktemp("graph_data") / "train.csv"
+    rows = moses_test_smiles[:500] + BAD + moses_test_smiles[500:600]
+    pd.DataFrame({"smiles": rows}).to_csv(path, index=False)
+    run_dir = tmp_path_factory.mktemp("graph_run")
+    config = TrainConfig(epochs=1, batch_size=64, warmup_steps=5, beta_warmup_steps=20, diagnostic_molecules=50,
+                         show_progress=False, seed=0, device="cpu")
+    summary = train(path, run_dir, model="graph", model_config=SMALL, train_config=config, conditions=["logP"])
+    return {"dir": run_dir, "model": str(run_dir / "last.pt"), "summary": summary}
+
+
+def test_tiny_graph_model_overfits_50_molecules(moses_test_smiles, tmp_path):
+    torch.manual_seed(0)
+    smiles = [canonical_smiles(s) for s in moses_test_smiles[:50]]
+    types = sorted({t for s in smiles for t in graph_from_smiles(s).tokens})
+    model = GraphVAE({"embed_dim": 32, "encoder_hidden": 64, "encoder_layers": 3, "decoder_hidden": 256,
+                      "latent_dim": 32, "key_dim": 32, "word_dropout": 0.0}, types)
+    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
+    config = TrainConfig(epochs=22, batch_size=50, bucket_by_length=False, lr=4e-3, warmup_steps=10, beta=0.01,
+                         beta_schedule="constant", patience=None, diagnostic_molecules=0, show_progress=False,
+                         device="cpu")
+    Trainer(model, repeated, data, config, tmp_path).fit()
+    assert reconstruction_accuracy(model.eval(), data, limit=50) == 1.0
+
+
+def test_molecules_the_graph_model_cannot_build_are_skipped_and_counted(graph_run):
+    rejects = pd.read_csv(graph_run["dir"] / "rejects.csv")
+    assert rejects["smiles"].tolist() == BAD
+    assert rejects["line"].tolist() == [502, 503, 504]
+    reasons = rejects["reason"].tolist()
+    assert "atom 3 (Te)" in reasons[0] and "valence 5" in reasons[1] and "radical" in reasons[2]
+    assert graph_run["summary"]["epoch"] == 1
+
+
+def test_a_trained_graph_model_samples_only_valid_molecules_and_reloads(graph_run, tmp_path):
+    model = load_model(graph_run["model"])
+    assert isinstance(model, GraphVAE) and model.conditions.names == ["logP"]
+    first = sample(model, 200, seed=5, conditions={"logP": 2.0}, properties=False)
+    assert first["valid"].all()
+    assert first["smiles"].nunique() > 100
+    copy = load_model(save_checkpoint(tmp_path / "copy.pt", model))
+    pd.testing.assert_frame_equal(first, sample(copy, 200, seed=5, conditions={"logP": 2.0}, properties=False))
+    metrics = pd.read_csv(graph_run["dir"] / "metrics.csv")
+    assert metrics["prior_validity"].iloc[0] == 1.0
+    assert {"active_units", "recon_accuracy", "val_kl"} <= set(metrics.columns)
+
+
+def test_latent_space_operations_work_on_the_graph_model(graph_run, moses_test_smiles):
+    model = load_model(graph_run["model"])
+    smiles = moses_test_smiles[2000:2010]
+    mu, logvar, kept = molvae.encode(model, smiles)
+    assert mu.shape == (10, 16) and kept == list(range(10))
+    assert molvae.reconstruct(model, smiles)["valid"].all()
+    path = molvae.interpolate(model, smiles[0], smiles[1], steps=6)
+    assert len(path) == 6 and path["valid"].all()
+    with pytest.raises(InvalidMoleculeError, match=r"atom 3 \(Te\)"):
+        molvae.encode(model, ["CCO", "CC[Te]CC"])
+
+
+def test_graph_model_from_the_command_line(graph_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["sample", "-n", "50", "-o", str(out), "--model", graph_run["model"], "--seed", "1"]) == 0
+    assert pd.read_csv(out, keep_default_na=False)["valid"].all()
+    assert main(["encode", "--smiles", "CCO", "c1ccccc1", "-o", str(tmp_path / "z.csv"),
+                 "--model", graph_run["model"], "--condition", "logP=1"]) == 0
+    assert main(["encode", "--smiles", "CC[Te]CC", "-o", str(tmp_path / "bad.csv"), "--model", graph_run["model"],
+                 "--condition", "logP=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "atom 3 (Te)" in err[0]

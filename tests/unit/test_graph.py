@@ -1,0 +1,111 @@
+"""Graph representation and graph VAE: round trips, valence-safe decoding, order invariance, bad input."""
+
+import random
+
+import pytest
+import torch
+from rdkit import Chem
+
+import molvae
+from molvae.chem.molecules import canonical_smiles, parse_smiles
+from molvae.datasets import moses_path, read_smiles
+from molvae.errors import InvalidMoleculeError
+from molvae.models.graph import GraphVAE
+from molvae.representations.graph import (
+    MAX_VALENCE,
+    graph_from_smiles,
+    mol_from_actions,
+    token_charge,
+)
+
+SMALL = {"embed_dim": 16, "encoder_hidden": 32, "encoder_layers": 2, "decoder_hidden": 48, "latent_dim": 8,
+         "key_dim": 16}
+
+
+def test_actions_rebuild_1000_moses_molecules_exactly():
+    smiles = read_smiles(moses_path("test"), limit=1000)
+    for s in smiles:
+        graph = graph_from_smiles(s)
+        assert Chem.MolToSmiles(mol_from_actions(graph.actions)) == canonical_smiles(s), s
+
+
+@pytest.mark.parametrize("smiles", ["[O-][n+]1ccccc1", "Cc1cc[nH]c1", "O=[N+]([O-])c1ccccc1", "C[N+](C)(C)CC(=O)[O-]",
+                                    "CS(=O)(=O)N1CCOCC1", "COP(=O)(OC)OC", "c1ccc2sccc2c1", "C#N", "C", "O=C=O"])
+def test_charged_aromatic_and_hypervalent_atoms_round_trip(smiles):
+    assert Chem.MolToSmiles(mol_from_actions(graph_from_smiles(smiles).actions)) == canonical_smiles(smiles)
+
+
+def test_actions_follow_a_canonical_order_whatever_the_atom_numbering():
+    mol = parse_smiles("CC(=O)Nc1ccc(O)cc1")
+    actions = graph_from_smiles("CC(=O)Nc1ccc(O)cc1").actions
+    rng = random.Random(0)
+    for _ in range(5):
+        order = list(range(mol.GetNumAtoms()))
+        rng.shuffle(order)
+        assert graph_from_smiles(Chem.MolToSmiles(Chem.RenumberAtoms(mol, order), canonical=False)).actions == actions
+
+
+@pytest.mark.parametrize("token", sorted(MAX_VALENCE))
+def test_every_allowed_valence_sanitises_with_implicit_hydrogens(token):
+    symbol, charge = token_charge(token)
+    for valence in range(1, MAX_VALENCE[token] + 1):
+        for order in (1, 2, 3):
+            if valence % order:
+                continue
+            mol = Chem.RWMol()
+            centre = Chem.Atom(symbol)
+            centre.SetFormalCharge(charge)
+            mol.AddAtom(centre)
+            for _ in range(valence // order):
+                mol.AddBond(0, mol.AddAtom(Chem.Atom("C")), {1: Chem.BondType.SINGLE, 2: Chem.BondType.DOUBLE,
+                                                             3: Chem.BondType.TRIPLE}[order])
+            Chem.SanitizeMol(mol)
+
+
+@pytest.mark.parametrize(("smiles", "message"), [
+    ("CC[Te]CC", r"atom 3 \(Te\): element or charge outside"),
+    ("C[CH2]", r"atom 2 \(C\): radicals"),
+    ("CI(=O)=O", r"atom 2 \(I\): valence 5 is above the 1"),
+    ("[13CH3]O", r"atom 1 \(C\): isotope"),
+    ("CC.O", "fragments"),
+])
+def test_molecules_outside_the_graph_vocabulary_are_rejected_naming_the_atom(smiles, message):
+    with pytest.raises(InvalidMoleculeError, match=message):
+        graph_from_smiles(smiles)
+
+
+def test_an_untrained_model_samples_only_valid_molecules():
+    torch.manual_seed(0)
+    model = GraphVAE({**SMALL, "max_atoms": 24}, sorted(MAX_VALENCE)).eval()  # every type, charged ones too
+    for greedy in (False, True):
+        frame = molvae.sample(model, 200, seed=1, greedy=greedy, properties=False)
+        assert frame["valid"].all(), frame.loc[~frame["valid"], "raw"].tolist()[:5]
+    assert frame["smiles"].str.len().min() > 0
+
+
+def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles):
+    torch.manual_seed(0)
+    model = GraphVAE(SMALL, ["C", "N", "O", "F", "S", "Cl", "Br"]).eval()
+    mols = [parse_smiles(s) for s in moses_test_smiles[:20]]
+    rng = random.Random(0)
+    shuffled = []
+    for mol in mols:
+        order = list(range(mol.GetNumAtoms()))
+        rng.shuffle(order)
+        shuffled.append(Chem.RenumberAtoms(mol, order))
+    with torch.no_grad():
+        mu, logvar = model.encode(model.collate([model.featurize_mol(m) for m in mols], None))
+        mu2, logvar2 = model.encode(model.collate([model.featurize_mol(m) for m in shuffled], None))
+        nll = model.log_likelihood(model.collate([model.featurize_mol(m) for m in mols], None), mu)
+        nll2 = model.log_likelihood(model.collate([model.featurize_mol(m) for m in shuffled], None), mu)
+    torch.testing.assert_close(mu, mu2, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(logvar, logvar2, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(nll, nll2, atol=1e-4, rtol=1e-5)
+
+
+def test_atoms_outside_the_model_vocabulary_fail_clearly_at_encode_time():
+    model = GraphVAE(SMALL, ["C", "N", "O"])
+    with pytest.raises(InvalidMoleculeError, match=r"atom 3 \(S\) of 'CCS' is not in the model's atom vocabulary"):
+        molvae.encode(model, ["CCO", "CCS"])
+    mu, _, kept = molvae.encode(model, ["CCO", "CCS", "C[Te]C"], skip_invalid=True)
+    assert kept == [0] and mu.shape == (1, 8)
