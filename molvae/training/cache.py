@@ -42,13 +42,16 @@ class TokenTable(Sequence):
         flat = [index.setdefault(t, len(index)) for tokens in lists for t in tokens]
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum([len(tokens) for tokens in lists], out=offsets[1:])
-        return cls(list(index), np.asarray(flat, dtype=np.int32), offsets)
+        return cls(list(index), np.asarray(flat, dtype=np.int16 if len(index) < 2**15 else np.int32), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def __getitem__(self, i):  # one molecule's tokens (slices are not needed by the training path)
         return self.tokens[self.ids[self.offsets[i]:self.offsets[i + 1]]].tolist()
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 def prepared_key(path: Path, settings: dict) -> str:

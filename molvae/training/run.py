@@ -80,7 +80,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     train_idx, val_idx = split_indices(len(prepared.frame), settings["val_fraction"], settings["max_val"], config.seed)
     checkpoint = read_checkpoint(run_dir / "last.pt") if resume else None
     vocab = (Vocabulary(checkpoint["vocabulary"]["vocab"]) if checkpoint
-             else Vocabulary.build(prepared.tokens[i] for i in train_idx))
+             else Vocabulary.build(prepared.tokens))  # every usable molecule, validation too
     encoder = (ConditionEncoder.from_dict(checkpoint["conditions"]) if checkpoint
                else _fit_conditions(prepared.frame, train_idx, settings["conditions"], settings["labels"], config.seed))
     net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
