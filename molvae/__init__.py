@@ -7,12 +7,14 @@ The public API::
     samples = molvae.sample(model, n=1000, seed=0)  # DataFrame: smiles, raw, valid, logP, QED, SA, MW
     mu, logvar, kept = molvae.encode(model, ["CCO", "c1ccccc1"])
     path = molvae.interpolate(model, "CCO", "c1ccccc1", steps=8)
+    best = molvae.optimize("QED", model, method="bo", budget=500).top  # every oracle call counted
 """
 
 __version__ = "0.1.0"
 
 from molvae.errors import InvalidMoleculeError, MolvaeError  # noqa: E402
 from molvae.generation import decode, encode, interpolate, neighbours, reconstruct, sample  # noqa: E402
+from molvae.optimization import optimize  # noqa: E402
 from molvae.training.checkpoint import load_model, read_checkpoint, save_checkpoint  # noqa: E402
 from molvae.training.run import train  # noqa: E402
 from molvae.training.trainer import TrainConfig  # noqa: E402
@@ -27,6 +29,7 @@ __all__ = [
     "interpolate",
     "load_model",
     "neighbours",
+    "optimize",
     "read_checkpoint",
     "reconstruct",
     "sample",

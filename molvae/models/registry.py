@@ -8,11 +8,13 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.errors import MolvaeError
 from molvae.models.base import MoleculeVAE
 from molvae.models.graph import GraphVAE
+from molvae.models.property_head import PropertyHeadVAE
 from molvae.models.sequence import SequenceVAE
 
 MODELS: dict[str, type[MoleculeVAE]] = {
     SequenceVAE.model_name: SequenceVAE,
     GraphVAE.model_name: GraphVAE,
+    PropertyHeadVAE.model_name: PropertyHeadVAE,
 }
 
 

@@ -1,0 +1,199 @@
+"""Latent-space optimisation benchmarks with the bundled model; each subcommand prints one JSON line.
+
+    python benchmarks/optimization.py qed --budget 1000
+    python benchmarks/optimization.py plogp --budget 2500 --max-heavy-atoms 38
+    python benchmarks/optimization.py constrained --molecules 800 --budget 80 --delta 0.4 0.6
+    python benchmarks/optimization.py pmo --budget 10000 --seeds 0 1 2
+    python benchmarks/optimization.py conditional --samples 1000
+    python benchmarks/optimization.py predictors --molecules 2000
+
+Every number comes from the oracle calls made in the run (counted by molvae's budget); invalid and
+duplicate decodes cost no call and are never replaced by dataset molecules. Use OMP_NUM_THREADS=1
+on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import molvae
+from molvae.optimization import auc_top_k, conditional_quality, optimize
+from molvae.optimization.oracles import penalized_logp
+
+PMO_TASKS = ["albuterol_similarity", "amlodipine_mpo", "celecoxib_rediscovery", "deco_hop", "fexofenadine_mpo",
+             "isomers_c7h8n2o2", "isomers_c9h10n2o2pf2cl", "median1", "median2", "mestranol_similarity",
+             "osimertinib_mpo", "perindopril_mpo", "qed", "ranolazine_mpo", "scaffold_hop", "sitagliptin_mpo",
+             "thiothixene_rediscovery"]
+
+
+def top_molecules(result, k: int = 3) -> list[dict]:
+    from molvae.chem.properties import compute_properties
+
+    rows = []
+    for row in result.top.head(k).itertuples():
+        props = compute_properties(row.smiles, ("QED", "SA"))
+        rows.append({"smiles": row.smiles, "score": round(float(row.score), 4), "call": int(row.call),
+                     "QED": round(props["QED"], 3), "SA": round(props["SA"], 3),
+                     "heavy_atoms": int(molvae.chem.parse_smiles(row.smiles).GetNumHeavyAtoms())})
+    return rows
+
+
+def run_qed(args, model) -> dict:
+    started = time.perf_counter()
+    result = optimize("QED", model, args.method, args.budget, seed=args.seed, out=args.csv)
+    return {"task": "qed", "budget": args.budget, "method": args.method, "seed": args.seed,
+            "summary": result.summary, "top": top_molecules(result),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def run_plogp(args, model) -> dict:
+    started = time.perf_counter()
+    result = optimize("penalized_logP", model, args.method, args.budget, seed=args.seed, out=args.csv,
+                      max_heavy_atoms=args.max_heavy_atoms)
+    return {"task": "penalized_logP", "budget": args.budget, "max_heavy_atoms": args.max_heavy_atoms,
+            "method": args.method, "seed": args.seed, "summary": result.summary, "top": top_molecules(result),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def lowest_plogp_test_molecules(n: int) -> list[tuple[str, float]]:
+    """The ``n`` MOSES test molecules with the lowest penalized logP (cached next to this script)."""
+    from molvae.chem import parse_smiles
+    from molvae.datasets import moses_path, read_smiles
+
+    cache = Path(__file__).with_name("results") / "moses_test_lowest_plogp.json"
+    if cache.exists():
+        data = json.loads(cache.read_text())
+        if len(data) >= n:
+            return [tuple(x) for x in data[:n]]
+    smiles = read_smiles(moses_path("test"))
+    values = [(s, penalized_logp(parse_smiles(s))) for s in smiles]
+    values.sort(key=lambda x: x[1])
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_text(json.dumps(values[:800]))
+    return values[:n]
+
+
+def run_constrained(args, model) -> dict:
+    from molvae.chem import parse_smiles
+    from molvae.optimization.oracles import tanimoto
+
+    molecules = lowest_plogp_test_molecules(800)[: args.molecules]
+    out = {"task": "constrained_penalized_logP", "molecules": len(molecules), "of": 800,
+           "budget_per_molecule": args.budget, "method": args.method, "seed": args.seed, "deltas": {}}
+    started = time.perf_counter()
+    for delta in args.delta:
+        improvements, successes = [], 0
+        for smiles, start_value in molecules:
+            result = optimize("penalized_logP", model, args.method, args.budget, start=smiles,
+                              min_similarity=delta, seed=args.seed, batch_size=10, initial=20)
+            history = result.history
+            others = history[(history["status"] == "evaluated") & (history["smiles"] != smiles)]
+            best = float(others["score"].max()) if len(others) else float("nan")
+            improved = len(others) > 0 and best > start_value
+            successes += improved
+            improvements.append(best - start_value if improved else 0.0)
+            if improved:  # check the constraint really held for the winner
+                winner = others.loc[others["score"].idxmax(), "smiles"]
+                assert tanimoto(parse_smiles(winner), parse_smiles(smiles)) >= delta
+        imp = np.asarray(improvements)
+        ok = imp[imp > 0]
+        out["deltas"][str(delta)] = {
+            "success_rate": round(successes / len(molecules), 4),
+            "improvement_all_mean": round(float(imp.mean()), 3), "improvement_all_sd": round(float(imp.std()), 3),
+            "improvement_success_mean": round(float(ok.mean()), 3) if len(ok) else None,
+            "improvement_success_sd": round(float(ok.std()), 3) if len(ok) else None}
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def run_pmo(args, model) -> dict:
+    tasks = args.tasks or PMO_TASKS
+    out = {"task": "pmo", "budget": args.budget, "log_every": 100, "seeds": args.seeds, "method": args.method,
+           "auc_top10": {}, "top1": {}}
+    started = time.perf_counter()
+    for task in tasks:
+        name = "QED" if task == "qed" else task
+        aucs, tops = [], []
+        for seed in args.seeds:
+            result = optimize(name, model, args.method, args.budget, seed=seed)
+            scores = result.history["score"].to_numpy(dtype=float)
+            aucs.append(auc_top_k(scores, k=10, every=100, max_calls=args.budget))
+            tops.append(float(np.nanmax(scores)))
+        out["auc_top10"][task] = round(float(np.mean(aucs)), 4)
+        out["top1"][task] = round(float(np.mean(tops)), 4)
+        print(json.dumps({"task": task, "auc_top10": aucs, "top1": tops,
+                          "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    out["sum_auc_top10"] = round(sum(out["auc_top10"].values()), 3)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def run_conditional(args, model) -> dict:
+    started = time.perf_counter()
+    frames = [conditional_quality(model, "logP", [0, 1, 2, 3, 4, 5], args.samples, args.seed,
+                                  baseline_pool=args.pool),
+              conditional_quality(model, "QED", [0.5, 0.6, 0.7, 0.8, 0.9], args.samples, args.seed,
+                                  baseline_pool=args.pool)]
+    rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+            for frame in frames for row in frame.to_dict("records")]
+    return {"task": "conditional", "samples": args.samples, "pool": args.pool, "rows": rows,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def run_predictors(args, model) -> dict:
+    from molvae.chem.properties import property_table
+    from molvae.datasets import moses_path, read_smiles
+    from molvae.optimization import heldout_r2, latent_means
+
+    started = time.perf_counter()
+    smiles = read_smiles(moses_path("test"), limit=args.molecules)
+    Z, kept = latent_means(model, smiles)
+    kept_smiles = [smiles[i] for i in kept]
+    table = property_table(kept_smiles, ("logP", "QED", "SA"))
+    table["penalized_logP"] = [penalized_logp(molvae.chem.parse_smiles(s)) for s in kept_smiles]
+    scores = {name: {k: round(v, 4) for k, v in heldout_r2(Z, table[name].to_numpy(), seed=args.seed).items()}
+              for name in table.columns}
+    return {"task": "predictors", "molecules": len(kept), "test_fraction": 0.2, "r2": scores,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("benchmark", choices=["qed", "plogp", "constrained", "pmo", "conditional", "predictors"])
+    p.add_argument("--budget", type=int, default=None, help="oracle calls (per molecule for constrained)")
+    p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--tasks", nargs="+", choices=PMO_TASKS)
+    p.add_argument("--molecules", type=int, default=800)
+    p.add_argument("--delta", type=float, nargs="+", default=[0.4, 0.6])
+    p.add_argument("--max-heavy-atoms", type=int, default=38)
+    p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--pool", type=int, default=10000, help="unconditional samples to filter (conditional)")
+    p.add_argument("--csv", help="write every oracle call here (qed, plogp)")
+    p.add_argument("--json", help="also write the result here")
+    args = p.parse_args()
+    defaults = {"qed": 1000, "plogp": 2500, "constrained": 80, "pmo": 10000}
+    args.budget = args.budget or defaults.get(args.benchmark, 0)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    torch.set_num_threads(1)
+    model = molvae.load_model()
+    result = globals()[f"run_{args.benchmark}"](args, model)
+    result["hardware"] = f"{platform.machine()} CPU, torch threads {torch.get_num_threads()}"
+    line = json.dumps(result)
+    print(line)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(line + "\n")
+
+
+if __name__ == "__main__":
+    main()

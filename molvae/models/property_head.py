@@ -1,0 +1,106 @@
+"""A VAE trained jointly with a property predictor on z (Gómez-Bombarelli et al. 2018, the "chemical VAE").
+
+:class:`PropertyHeadVAE` wraps any registered model and adds a small MLP from z to standardised
+property values. Training items carry their targets (:func:`labelled`); the model's ``forward``
+returns the head's mean squared error as ``extra_loss``, which the trainer adds to the VAE loss, so
+the latent space is organised by the properties too. Missing targets (NaN) are left out of the loss.
+Everything else (encoding, decoding, sampling, checkpoints) is the wrapped model's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from molvae.core.conditions import ConditionEncoder
+from molvae.core.gaussian import gaussian_kl, reparameterize
+from molvae.models.base import MoleculeVAE
+
+
+class LabelledItem(np.ndarray):
+    """A model input item (token ids) that also carries property targets in ``.y``."""
+
+    y: np.ndarray
+
+
+def labelled(item: np.ndarray, targets: np.ndarray) -> LabelledItem:
+    out = np.asarray(item).view(LabelledItem)
+    out.y = np.asarray(targets, dtype=np.float32)
+    return out
+
+
+class PropertyHeadVAE(MoleculeVAE):
+    """A base VAE plus an MLP head predicting properties from z, trained together."""
+
+    model_name = "property_head"
+
+    def __init__(self, config: dict[str, Any], base: MoleculeVAE, conditions: ConditionEncoder | None = None):
+        config = {"head_hidden": 64, "property_weight": 1.0, **config, "latent_dim": base.latent_dim}
+        super().__init__(config, conditions if conditions is not None else base.conditions)
+        self.base = base
+        n = len(config["properties"])
+        hidden = int(config["head_hidden"])
+        self.head = nn.Sequential(nn.Linear(base.latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                  nn.ReLU(), nn.Linear(hidden, n))
+        stats = np.asarray(config["property_stats"], dtype=np.float32).reshape(n, 2)
+        self.register_buffer("target_mean", torch.from_numpy(stats[:, 0].copy()), persistent=False)
+        self.register_buffer("target_std", torch.from_numpy(stats[:, 1].copy()), persistent=False)
+
+    @property
+    def properties(self) -> list[str]:
+        return list(self.config["properties"])
+
+    @classmethod
+    def from_parts(cls, config: dict[str, Any], extra: dict[str, Any], conditions: ConditionEncoder | None):
+        from molvae.models.registry import MODELS  # noqa: PLC0415  (the registry imports this module)
+
+        base = MODELS[config["base_model"]].from_parts(config["base_config"], extra, conditions)
+        return cls(config, base, conditions)
+
+    def extra_state(self) -> dict[str, Any]:
+        return self.base.extra_state()
+
+    # -------------------------------------------------------------- delegation to the wrapped model
+    def featurize(self, smiles: str) -> Any:
+        return self.base.featurize(smiles)
+
+    def collate(self, items: list[Any], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        batch = self.base.collate(items, conditions)
+        if items and hasattr(items[0], "y"):
+            batch["y"] = torch.from_numpy(np.stack([item.y for item in items]))
+        return batch
+
+    def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.base.encode(batch)
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
+        return self.base.log_likelihood(batch, z)
+
+    def generate(self, z, c=None, temperature=1.0, greedy=False, max_length=None, generator=None) -> list[str]:
+        return self.base.generate(z, c, temperature, greedy, max_length, generator)
+
+    def to_smiles(self, raw: str) -> str:
+        return self.base.to_smiles(raw)
+
+    # -------------------------------------------------------------- the joint objective
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        mu, logvar = self.encode(batch)
+        z = reparameterize(mu, logvar)
+        out = {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
+               "mu": mu, "logvar": logvar}
+        if "y" in batch:
+            target = (batch["y"].to(z.dtype) - self.target_mean) / self.target_std
+            predicted = self.head(z)
+            mask = torch.isfinite(target)
+            error = torch.where(mask, predicted - torch.nan_to_num(target), torch.zeros_like(predicted))
+            mse = (error ** 2).sum() / mask.sum().clamp(min=1)
+            out["extra_loss"] = float(self.config["property_weight"]) * mse
+            out["property_mse"] = mse.detach()
+        return out
+
+    def predict_properties(self, z: torch.Tensor) -> torch.Tensor:
+        """Property values (N, n_properties) in their own units, differentiable in z."""
+        return self.head(z) * self.target_std + self.target_mean

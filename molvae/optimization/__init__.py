@@ -1,0 +1,12 @@
+"""Latent-space optimisation under oracle budgets: objectives, predictors, optimisers, constraints."""
+
+from molvae.optimization.budget import OracleBudget, auc_top_k
+from molvae.optimization.conditional import conditional_quality
+from molvae.optimization.constraints import desirability, similarity_constraint, weighted_sum
+from molvae.optimization.oracles import Oracle, available_oracles, get_oracle, penalized_logp
+from molvae.optimization.predictors import heldout_r2, latent_means, make_predictor, train_property_model
+from molvae.optimization.run import METHODS, OptimizationResult, optimize
+
+__all__ = ["METHODS", "OptimizationResult", "Oracle", "OracleBudget", "auc_top_k", "available_oracles",
+           "conditional_quality", "desirability", "get_oracle", "heldout_r2", "latent_means", "make_predictor",
+           "optimize", "penalized_logp", "similarity_constraint", "train_property_model", "weighted_sum"]

@@ -1,0 +1,133 @@
+"""Bayesian optimisation in latent space: a Gaussian process on (z, score), EI or UCB, batch proposals.
+
+Each round refits the GP on everything scored so far (capped at ``max_gp_points`` for speed), scores
+a pool of candidate points with the acquisition function and decodes the best ``batch_size``. The
+pool mixes draws from the prior with perturbations of the best molecules' latent points inside a
+trust region whose radius grows after a round that improved the best score and shrinks after
+rounds that did not (Eriksson et al. 2019), so the search can both explore and refine.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+from scipy.special import ndtr
+
+from molvae.errors import MolvaeError
+from molvae.optimization.predictors import GPPredictor
+from molvae.optimization.session import LatentSession
+
+log = logging.getLogger(__name__)
+
+ACQUISITIONS = ("ei", "ucb")
+
+
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.01) -> np.ndarray:
+    std = np.maximum(std, 1e-9)
+    gap = mean - best - xi
+    u = gap / std
+    return gap * ndtr(u) + std * np.exp(-0.5 * u ** 2) / math.sqrt(2 * math.pi)
+
+
+def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, kappa: float = 2.0) -> np.ndarray:
+    return mean + kappa * std
+
+
+class TrustRegion:
+    """A radius that doubles after ``grow_after`` improving rounds and halves after ``shrink_after`` failures."""
+
+    def __init__(self, radius: float = 0.8, low: float = 0.05, high: float = 2.0, grow_after: int = 2,
+                 shrink_after: int = 4):
+        self.radius, self.low, self.high = radius, low, high
+        self.grow_after, self.shrink_after = grow_after, shrink_after
+        self.wins = self.losses = 0
+
+    def update(self, improved: bool) -> None:
+        if improved:
+            self.wins, self.losses = self.wins + 1, 0
+        else:
+            self.wins, self.losses = 0, self.losses + 1
+        if self.wins >= self.grow_after:
+            self.radius, self.wins = min(self.high, self.radius * 2), 0
+        if self.losses >= self.shrink_after:
+            self.radius, self.losses = self.radius / 2, 0
+            if self.radius < self.low:  # collapsed: restart wide so the search does not freeze
+                self.radius = self.high / 2
+
+
+def candidate_pool(session: LatentSession, size: int, radius: float, centers: int = 10,
+                   center: np.ndarray | None = None, max_radius: float | None = None,
+                   prior_fraction: float = 0.25) -> np.ndarray:
+    """Points to score with the acquisition: prior draws plus perturbations of the best known points.
+
+    With ``center`` (a start molecule's z) every candidate stays within ``max_radius`` of it."""
+    rng = session.rng
+    dim = session.dim
+    best = session.best(centers)
+    n_prior = int(size * prior_fraction) if center is None else 0
+    parts = []
+    if n_prior:
+        parts.append(rng.standard_normal((n_prior, dim)))
+    n_local = size - n_prior
+    if len(best):
+        weights = np.linspace(2.0, 1.0, len(best))
+        picks = rng.choice(len(best), n_local, p=weights / weights.sum())
+        scales = radius * rng.uniform(0.2 if center is None else 0.05, 1.0, (n_local, 1))
+        parts.append(best[picks] + scales * rng.standard_normal((n_local, dim)) / math.sqrt(dim) * 3)
+    elif n_local:
+        scales = radius * rng.uniform(0.05, 1.0, (n_local, 1))
+        parts.append(rng.standard_normal((n_local, dim)) if center is None else
+                     center + scales * rng.standard_normal((n_local, dim)) / math.sqrt(dim) * 3)
+    pool = np.concatenate(parts)
+    return clip_to_ball(pool, center, max_radius) if center is not None else pool
+
+
+def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial: int = 100,
+                          acquisition: str = "ei", kappa: float = 2.0, pool_size: int = 3000,
+                          max_gp_points: int = 500, start: np.ndarray | None = None,
+                          max_radius: float | None = None, seed: int = 0) -> None:
+    """Run until the session's budget is spent (or the search stalls)."""
+    if acquisition not in ACQUISITIONS:
+        raise MolvaeError(f"unknown acquisition {acquisition!r}; choose one of: {', '.join(ACQUISITIONS)}")
+    if batch_size <= 0 or initial <= 0:
+        raise MolvaeError("batch size and initial design must be positive")
+    region = TrustRegion(radius=0.8 if start is None else 0.5,
+                         high=2.0 if max_radius is None else max(max_radius, 0.1))
+    if start is not None:
+        session.propose(start[None, :], "start")
+        scales = region.radius * session.rng.uniform(0.05, 1.0, (initial, 1))  # near and far from the start
+        first = start + scales * session.rng.standard_normal((initial, session.dim)) / math.sqrt(session.dim) * 3
+        session.propose(clip_to_ball(first, start, max_radius), "initial")
+    else:
+        session.propose(session.prior(initial), "initial")
+    rounds = 0
+    while not session.done:
+        Z, y = session.arrays()
+        if len(y) < 2:
+            session.propose(session.prior(batch_size) if start is None else
+                            candidate_pool(session, batch_size, region.radius, center=start, max_radius=max_radius),
+                            "random")
+            continue
+        gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
+        pool = candidate_pool(session, pool_size, region.radius, center=start, max_radius=max_radius)
+        mean, std = gp.predict(pool)
+        score = (expected_improvement(mean, std, float(y.max())) if acquisition == "ei"
+                 else upper_confidence_bound(mean, std, kappa))
+        chosen = pool[np.argsort(-score)[:batch_size]]
+        before = float(y.max())
+        session.propose(chosen, f"bo-{acquisition}")
+        after = float(session.arrays()[1].max())
+        region.update(after > before + 1e-9)
+        rounds += 1
+        log.debug("round %d: best %.4f, radius %.3f, calls %d", rounds, after, region.radius, session.budget.calls)
+
+
+def clip_to_ball(points: np.ndarray, center: np.ndarray, max_radius: float | None) -> np.ndarray:
+    """Pull points that lie farther than ``max_radius`` from ``center`` back onto that sphere."""
+    if max_radius is None:
+        return points
+    offset = points - center
+    norms = np.linalg.norm(offset, axis=1, keepdims=True)
+    return center + offset * np.minimum(1.0, max_radius / np.maximum(norms, 1e-9))

@@ -1,0 +1,287 @@
+"""Property predictors on latent codes: post-hoc models on latent means, and a head trained with the VAE.
+
+Post-hoc predictors (:func:`make_predictor`) learn y from z after training: a scikit-learn Gaussian
+process (mean and uncertainty), ridge regression, or a small ensemble of torch MLPs (mean and spread).
+All expose ``fit(Z, y)``, ``predict(Z) -> (mean, std)`` and a differentiable ``torch_mean(z)`` for
+gradient ascent. :func:`heldout_r2` reports how well each predicts molecules it has not seen.
+
+:func:`train_property_model` trains a VAE and a property head together (multi-task, as in the
+chemical VAE of Gómez-Bombarelli et al. 2018); labels are built-in properties or columns of the
+user's CSV.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from molvae.errors import MolvaeError
+
+log = logging.getLogger(__name__)
+
+PREDICTORS = ("gp", "ridge", "mlp")
+
+
+def latent_means(model, smiles: Sequence[str], conditions=None) -> tuple[np.ndarray, list[int]]:
+    """Posterior means of molecules (skipping those the model cannot encode) and the kept indices."""
+    from molvae.generation import encode  # noqa: PLC0415
+
+    mu, _, kept = encode(model, list(smiles), conditions, skip_invalid=True)
+    return mu.numpy().astype(np.float64), kept
+
+
+def labels_from_csv(path: str | Path, column: str, smiles_column: str | None = None
+                    ) -> tuple[list[str], np.ndarray]:
+    """SMILES and numeric labels from a user's CSV column; rows whose label is not a number are skipped."""
+    from molvae.datasets import read_molecules  # noqa: PLC0415
+
+    frame = read_molecules(path, smiles_column)
+    if column not in frame.columns:
+        raise MolvaeError(f"{path} has no column {column!r}; available columns: "
+                          f"{', '.join(c for c in frame.columns if c != 'line')}")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    keep = values.notna() & np.isfinite(values)
+    if not keep.any():
+        raise MolvaeError(f"column {column!r} of {path} has no numeric values")
+    if (~keep).sum():
+        log.warning("skipped %d rows of %s whose %s is not a number", int((~keep).sum()), path, column)
+    return frame.loc[keep, "smiles"].tolist(), values[keep].to_numpy(dtype=float)
+
+
+class GPPredictor:
+    """Gaussian process regression (constant × RBF + white noise, normalised targets) on at most
+    ``max_points`` training points (the best half and a random rest, to keep fitting fast)."""
+
+    kind = "gp"
+
+    def __init__(self, max_points: int = 800, seed: int = 0, restarts: int = 0):
+        self.max_points, self.seed, self.restarts = max_points, seed, restarts
+
+    def fit(self, Z: np.ndarray, y: np.ndarray) -> GPPredictor:
+        from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: PLC0415
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel  # noqa: PLC0415
+
+        Z, y = _subset(np.asarray(Z, float), np.asarray(y, float), self.max_points, self.seed)
+        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(math.sqrt(Z.shape[1]), (1e-2, 1e3)) \
+            + WhiteKernel(0.1, (1e-6, 1e1))
+        self.gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=self.restarts,
+                                           random_state=self.seed)
+        import warnings  # noqa: PLC0415
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence warnings at the bounds are harmless here
+            self.gp.fit(Z, y)
+        return self
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self.gp.predict(np.asarray(Z, float), return_std=True)
+        return mean, std
+
+    def torch_mean(self, z: torch.Tensor) -> torch.Tensor:
+        kernel = self.gp.kernel_
+        scale, length = kernel.k1.k1.constant_value, kernel.k1.k2.length_scale
+        X = torch.as_tensor(self.gp.X_train_, dtype=z.dtype)
+        alpha = torch.as_tensor(self.gp.alpha_, dtype=z.dtype).reshape(-1)
+        k = scale * torch.exp(-0.5 * torch.cdist(z, X) ** 2 / float(length) ** 2)
+        y_std = float(np.ravel(self.gp._y_train_std)[0])
+        y_mean = float(np.ravel(self.gp._y_train_mean)[0])
+        return (k @ alpha) * y_std + y_mean
+
+
+class RidgePredictor:
+    """Ridge regression; the uncertainty is the training residuals' standard deviation."""
+
+    kind = "ridge"
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, Z: np.ndarray, y: np.ndarray) -> RidgePredictor:
+        from sklearn.linear_model import Ridge  # noqa: PLC0415
+
+        self.model = Ridge(alpha=self.alpha).fit(Z, y)
+        self.residual = float(np.std(y - self.model.predict(Z)))
+        return self
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.model.predict(np.asarray(Z, float))
+        return mean, np.full_like(mean, self.residual)
+
+    def torch_mean(self, z: torch.Tensor) -> torch.Tensor:
+        w = torch.as_tensor(self.model.coef_, dtype=z.dtype)
+        return z @ w + float(self.model.intercept_)
+
+
+class MLPEnsemble:
+    """``members`` small MLPs trained from different seeds on bootstrap resamples; mean and spread."""
+
+    kind = "mlp"
+
+    def __init__(self, members: int = 5, hidden: int = 64, epochs: int = 150, seed: int = 0):
+        self.members, self.hidden, self.epochs, self.seed = members, hidden, epochs, seed
+
+    def fit(self, Z: np.ndarray, y: np.ndarray) -> MLPEnsemble:
+        Z = torch.as_tensor(np.asarray(Z, float), dtype=torch.float32)
+        y = np.asarray(y, float)
+        self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
+        target = torch.as_tensor((y - self.y_mean) / self.y_std, dtype=torch.float32)
+        self.nets = []
+        for m in range(self.members):
+            generator = torch.Generator().manual_seed(self.seed * 1000 + m)
+            torch.manual_seed(self.seed * 1000 + m)
+            net = nn.Sequential(nn.Linear(Z.shape[1], self.hidden), nn.SiLU(), nn.Linear(self.hidden, self.hidden),
+                                nn.SiLU(), nn.Linear(self.hidden, 1))
+            rows = torch.randint(len(Z), (len(Z),), generator=generator)
+            optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+            for _ in range(self.epochs):
+                optimiser.zero_grad()
+                loss = ((net(Z[rows]).squeeze(1) - target[rows]) ** 2).mean()
+                loss.backward()
+                optimiser.step()
+            self.nets.append(net.eval())
+        return self
+
+    def _stack(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.stack([net(z).squeeze(1) for net in self.nets]) * self.y_std + self.y_mean
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            out = self._stack(torch.as_tensor(np.asarray(Z, float), dtype=torch.float32))
+        return out.mean(0).numpy(), out.std(0).numpy()
+
+    def torch_mean(self, z: torch.Tensor) -> torch.Tensor:
+        return self._stack(z.float()).mean(0)
+
+
+class PropertyHeadPredictor:
+    """The head of a jointly trained :class:`~molvae.models.property_head.PropertyHeadVAE` as a predictor."""
+
+    kind = "head"
+
+    def __init__(self, model, prop: str | None = None):
+        if not hasattr(model, "predict_properties"):
+            raise MolvaeError("this model has no property head; train one with train_property_model")
+        self.model = model
+        prop = prop or model.properties[0]
+        if prop not in model.properties:
+            raise MolvaeError(f"the model's head predicts {', '.join(model.properties)}, not {prop!r}")
+        self.index = model.properties.index(prop)
+
+    def fit(self, Z, y) -> PropertyHeadPredictor:
+        return self  # trained with the VAE
+
+    def torch_mean(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.predict_properties(z.to(self.model.device).float())[:, self.index].cpu()
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            mean = self.torch_mean(torch.as_tensor(np.asarray(Z), dtype=torch.float32)).numpy()
+        return mean, np.zeros_like(mean)
+
+
+def make_predictor(kind: str = "gp", seed: int = 0, **options: Any):
+    """A new, unfitted predictor: ``gp``, ``ridge`` or ``mlp``."""
+    if kind == "gp":
+        return GPPredictor(seed=seed, **options)
+    if kind == "ridge":
+        return RidgePredictor(**options)
+    if kind == "mlp":
+        return MLPEnsemble(seed=seed, **options)
+    raise MolvaeError(f"unknown predictor {kind!r}; choose one of: {', '.join(PREDICTORS)}")
+
+
+def r2_score(y: np.ndarray, predicted: np.ndarray) -> float:
+    y, predicted = np.asarray(y, float), np.asarray(predicted, float)
+    total = float(((y - y.mean()) ** 2).sum())
+    return 1.0 - float(((y - predicted) ** 2).sum()) / total if total > 0 else math.nan
+
+
+def heldout_r2(Z: np.ndarray, y: np.ndarray, kinds: Sequence[str] = PREDICTORS, test_fraction: float = 0.2,
+               seed: int = 0, predictor=None) -> dict[str, float]:
+    """R² on a random held-out ``test_fraction`` of (Z, y) for each predictor kind fitted on the rest."""
+    Z, y = np.asarray(Z, float), np.asarray(y, float)
+    if len(y) < 10:
+        raise MolvaeError(f"need at least 10 labelled molecules to measure held-out R², got {len(y)}")
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = max(2, int(round(test_fraction * len(y))))
+    test, train = order[:n_test], order[n_test:]
+    scores = {}
+    for kind in kinds:
+        model = predictor if predictor is not None and kind == "head" else make_predictor(kind, seed)
+        model.fit(Z[train], y[train])
+        scores[kind] = r2_score(y[test], model.predict(Z[test])[0])
+    return scores
+
+
+def _subset(Z: np.ndarray, y: np.ndarray, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All points when there are at most ``limit``; else the best ``limit/2`` and a random rest."""
+    if len(y) <= limit:
+        return Z, y
+    order = np.argsort(-y)
+    best, rest = order[: limit // 2], order[limit // 2:]
+    rest = np.random.default_rng(seed).choice(rest, limit - len(best), replace=False)
+    keep = np.concatenate([best, rest])
+    return Z[keep], y[keep]
+
+
+# ------------------------------------------------------------------ joint training
+def train_property_model(data: str | Path, run_dir: str | Path, properties: Sequence[str],
+                         model_config: dict | None = None, train_config=None, smiles_column: str | None = None,
+                         limit: int | None = None, property_weight: float = 1.0, val_fraction: float = 0.1,
+                         seed: int = 0) -> dict[str, Any]:
+    """Train a sequence VAE and a property head together on a molecule file.
+
+    ``properties`` are columns of the file (user labels) or built-in RDKit properties. Writes the
+    usual run folder (``last.pt``/``best.pt`` load with :func:`molvae.load_model`) and returns the
+    trainer's summary plus the head's held-out R² per property on the validation molecules.
+    """
+    from molvae.datasets import read_molecules, resolve_data_path  # noqa: PLC0415
+    from molvae.models.property_head import PropertyHeadVAE, labelled  # noqa: PLC0415
+    from molvae.models.registry import MODELS, build_model  # noqa: PLC0415
+    from molvae.representations import Vocabulary  # noqa: PLC0415
+    from molvae.training.data import prepare_molecules, split_indices  # noqa: PLC0415
+    from molvae.training.trainer import Dataset, TrainConfig, Trainer  # noqa: PLC0415
+
+    properties = list(properties)
+    if not properties:
+        raise MolvaeError("name at least one property or label column for the property head")
+    train_config = train_config or TrainConfig(seed=seed)
+    torch.manual_seed(train_config.seed)
+    frame = read_molecules(resolve_data_path(data), smiles_column, limit)
+    config = {**MODELS["sequence"].default_config(), **(model_config or {})}
+    prepared = prepare_molecules(frame, config["representation"], properties, (),
+                                 max_tokens=config["max_length"] - 2)
+    if prepared.frame.empty:
+        raise MolvaeError(f"no usable molecules in {data}")
+    train_idx, val_idx = split_indices(len(prepared.frame), val_fraction, 10_000, train_config.seed)
+    vocab = Vocabulary.build(prepared.tokens[i] for i in train_idx)
+    targets = prepared.frame[properties].astype(float).to_numpy()
+    stats = [[float(np.nanmean(targets[train_idx, j])), float(np.nanstd(targets[train_idx, j])) or 1.0]
+             for j in range(len(properties))]
+    base = build_model("sequence", config, {"vocab": vocab.tokens})
+    model = PropertyHeadVAE({"base_model": "sequence", "base_config": dict(base.config), "properties": properties,
+                             "property_stats": stats, "property_weight": property_weight}, base)
+
+    def dataset(indices) -> Dataset:
+        items = [labelled(base.featurize_tokens(prepared.tokens[i]), targets[i]) for i in indices]
+        return Dataset(items, None, prepared.frame["smiles"].iloc[indices].tolist())
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary = Trainer(model, dataset(train_idx), dataset(val_idx), train_config, run_dir,
+                      metadata={"data": str(data), "properties": properties}).fit()
+    model.eval()
+    with torch.no_grad():
+        val = dataset(val_idx)
+        mus = [model.encode(model.batch_to_device(b))[0] for b in val.batches(model, 256, bucket=False)]
+        predicted = model.predict_properties(torch.cat(mus)).cpu().numpy()
+    summary["property_r2"] = {p: r2_score(targets[val_idx, j], predicted[:, j]) for j, p in enumerate(properties)}
+    return summary

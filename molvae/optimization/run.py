@@ -1,0 +1,129 @@
+"""``molvae.optimize``: one call that runs any latent-space optimiser under an oracle budget.
+
+Inputs are checked before the model loads, so a mistake costs nothing: an unknown objective lists
+the available ones, the budget must be positive, δ must lie in [0, 1], and the start molecule must
+parse. Whatever happens during the run (the end of the budget, a stalled search, Ctrl-C), every
+molecule evaluated so far is written to ``out``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from molvae.errors import MolvaeError
+from molvae.optimization.budget import OracleBudget
+from molvae.optimization.constraints import (check_similarity, heavy_atom_constraint, similarity_constraint,
+                                             start_molecule)
+from molvae.optimization.oracles import Oracle, get_oracle
+from molvae.optimization.session import LatentSession, StalledSearch
+
+log = logging.getLogger(__name__)
+
+METHODS = ("bo", "gradient", "cvae")
+
+
+@dataclass
+class OptimizationResult:
+    """Every oracle call (``history``), the best molecules (``top``) and counts (``summary``)."""
+
+    history: pd.DataFrame
+    top: pd.DataFrame
+    summary: dict
+    budget: OracleBudget = field(repr=False)
+
+
+def fixed_condition(model, given: Mapping[str, float | str] | None = None) -> torch.Tensor | None:
+    """One condition vector (1, dim) for a conditional model: given values, else the training mean
+    (continuous) or the first label (categorical), so each z always decodes to the same molecule."""
+    encoder = model.conditions
+    if not encoder:
+        return None
+    given = dict(given or {})
+    encoder.check_names(given)
+    continuous = {n: [encoder.parse_number(n, given[n]) if n in given else mean]
+                  for n, (mean, _) in encoder.continuous.items()}
+    categorical = {n: [str(given.get(n, labels[0]))] for n, labels in encoder.categorical.items()}
+    return encoder.encode_columns(continuous, categorical)
+
+
+def optimize(objective: str | Oracle | Callable[[str], float], model=None, method: str = "bo", budget: int = 1000,
+             start: str | None = None, min_similarity: float | None = None, seed: int = 0,
+             out: str | Path | None = None, conditions: Mapping[str, float | str] | None = None,
+             batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
+             predictor: str = "mlp", max_heavy_atoms: int | None = None, max_radius: float | None = None,
+             top_k: int = 10) -> OptimizationResult:
+    """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
+
+    ``method``: ``bo`` (GP Bayesian optimisation), ``gradient`` (ascent on a predictor in a trust
+    region) or ``cvae`` (cross-entropy search over z and conditions of a conditional model). With
+    ``start`` the search stays near that molecule's latent code; with ``min_similarity`` only molecules
+    at least that Tanimoto-similar to it are scored. ``out`` receives every evaluated molecule.
+    """
+    oracle = get_oracle(objective)
+    if method not in METHODS:
+        raise MolvaeError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
+        raise MolvaeError(f"budget must be a positive number of oracle calls, got {budget}")
+    constraints = []
+    if min_similarity is not None:
+        check_similarity(min_similarity)
+        if start is None:
+            raise MolvaeError("a minimum similarity needs a start molecule (--start SMILES)")
+    if start is not None:
+        start = start_molecule(start)
+        if method == "cvae":
+            raise MolvaeError("method cvae samples freely; use bo or gradient to optimise from a start molecule")
+        if min_similarity is not None:
+            constraints.append(similarity_constraint(start, min_similarity))
+    if max_heavy_atoms is not None:
+        constraints.append(heavy_atom_constraint(int(max_heavy_atoms)))
+    from molvae.generation.common import condition_matrix, resolve_model  # noqa: PLC0415
+
+    model = resolve_model(model)
+    model.eval()
+    tracker = OracleBudget(oracle, int(budget), constraints)
+    condition, z_start = fixed_condition(model, conditions), None
+    if start is not None:
+        from molvae.generation import encode  # noqa: PLC0415
+
+        mu, _, _ = encode(model, [start], conditions)
+        z_start = mu[0].numpy().astype(np.float64)
+        condition = condition_matrix(model, [start], conditions)
+    session = LatentSession(model, tracker, condition, seed, greedy=start is None)
+    torch.manual_seed(seed)
+    batch = batch_size or max(10, min(50, budget // 20))
+    first = initial or max(10, min(100, budget // 10))
+    try:
+        _dispatch(method, session, batch, first, acquisition, predictor, z_start, max_radius, seed)
+    except StalledSearch as err:
+        log.warning("stopped early after %d of %d calls: %s", tracker.calls, budget, err)
+    finally:  # Ctrl-C included: what was evaluated is written
+        if out is not None:
+            tracker.write(out)
+    return OptimizationResult(tracker.history(), tracker.top(top_k), tracker.summary(), tracker)
+
+
+def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, predictor: str,
+              z_start: np.ndarray | None, max_radius: float | None, seed: int) -> None:
+    if z_start is not None and max_radius is None:
+        max_radius = 2.0
+    if method == "bo":
+        from molvae.optimization.bayesian import bayesian_optimization  # noqa: PLC0415
+
+        bayesian_optimization(session, batch, initial, acquisition, start=z_start, max_radius=max_radius, seed=seed)
+    elif method == "gradient":
+        from molvae.optimization.gradient import gradient_optimization  # noqa: PLC0415
+
+        gradient_optimization(session, predictor, initial, starts=max(2, batch // 4), start=z_start,
+                              max_radius=max_radius, seed=seed)
+    else:
+        from molvae.optimization.conditional import conditional_optimization  # noqa: PLC0415
+
+        conditional_optimization(session, batch, seed=seed)

@@ -1,0 +1,83 @@
+"""The loop every latent-space optimiser shares: decode proposals, validate, deduplicate, score, remember.
+
+A :class:`LatentSession` holds the model, the :class:`~molvae.optimization.budget.OracleBudget` and
+the (z, utility) pairs learned so far. ``propose(z)`` decodes each latent point greedily (so a point
+always means the same molecule; near a start molecule, where greedy decodes of nearby points are all
+the same molecule, tokens are sampled instead to reach its neighbours), sends the SMILES through the budget, and keeps every point whose
+molecule has a known score (a new evaluation, or a duplicate whose score is cached) as training data
+for the optimiser's model. Invalid decodes teach nothing and are never swapped for other molecules.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from molvae.optimization.budget import OracleBudget, Outcome
+
+log = logging.getLogger(__name__)
+
+
+class StalledSearch(Exception):
+    """Raised when many consecutive proposals bring no new molecule (the search has nowhere to go)."""
+
+
+class LatentSession:
+    """Decodes and scores latent proposals under a budget; collects (z, utility) training pairs."""
+
+    def __init__(self, model, budget: OracleBudget, condition: torch.Tensor | None = None, seed: int = 0,
+                 patience: int = 30, greedy: bool = True):
+        self.model, self.budget, self.greedy = model, budget, greedy
+        self.condition = condition  # one condition vector (1, c_dim) for a conditional model, or None
+        self.rng = np.random.default_rng(seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.decode_generator = torch.Generator(device=model.device).manual_seed(seed)
+        self.Z: list[np.ndarray] = []
+        self.y: list[float] = []
+        self.patience, self.idle = patience, 0
+
+    @property
+    def dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def done(self) -> bool:
+        return self.budget.exhausted
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.y:
+            return np.zeros((0, self.dim)), np.zeros(0)
+        return np.stack(self.Z), np.asarray(self.y, dtype=float)
+
+    def best(self, k: int = 1) -> np.ndarray:
+        """Latent points of the ``k`` best known molecules (best first)."""
+        Z, y = self.arrays()
+        return Z[np.argsort(-y)[:k]]
+
+    def prior(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.dim, generator=self.generator)
+
+    def propose(self, z: torch.Tensor | np.ndarray, source: str, c: torch.Tensor | None = None) -> list[Outcome]:
+        """Decode latent points (N, D), score the new valid molecules and remember what was learned."""
+        from molvae.generation import decode  # noqa: PLC0415
+
+        if self.done or len(z) == 0:
+            return []
+        z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+        if c is None and self.condition is not None:
+            c = self.condition.expand(len(z), -1)
+        frame = decode(self.model, z, c, greedy=self.greedy, properties=False,
+                       generator=None if self.greedy else self.decode_generator)
+        outcomes = self.budget.evaluate(frame["smiles"].tolist(), source)
+        new = 0
+        for point, outcome in zip(z.numpy(), outcomes, strict=True):
+            if outcome.known:
+                self.Z.append(point.astype(np.float64))
+                self.y.append(self.budget.oracle.utility(outcome.value))
+            new += outcome.status in ("evaluated", "oracle_error")
+        self.idle = 0 if new else self.idle + 1
+        if self.idle >= self.patience and not self.done:
+            raise StalledSearch(f"{self.patience} batches in a row brought no new molecule")
+        return outcomes

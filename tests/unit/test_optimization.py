@@ -1,0 +1,193 @@
+"""Oracles, budget accounting, caching, deduplication, predictors and optimisers under small budgets."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import molvae
+from molvae.errors import MolvaeError
+from molvae.optimization import OracleBudget, auc_top_k, get_oracle, heldout_r2, make_predictor, optimize
+from molvae.optimization.constraints import desirability, similarity_constraint, weighted_sum
+from molvae.optimization.gradient import ascend
+from molvae.optimization.oracles import CELECOXIB, Oracle, penalized_logp
+
+
+class Counting:
+    """An objective that counts its calls; raises on molecules with sulfur, NaN on chlorine."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, smiles: str) -> float:
+        self.calls.append(smiles)
+        if "S" in smiles:
+            raise RuntimeError("cannot score sulfur")
+        if "Cl" in smiles:
+            return math.nan
+        return float(len(smiles))
+
+
+def test_budget_counts_calls_caches_canonical_smiles_and_skips_invalid_and_duplicates():
+    fn = Counting()
+    budget = OracleBudget(Oracle("len", fn, takes_mol=False), budget=3)
+    out = budget.evaluate(["OCC", "CCO", "C1CC", "", "CC.O", "c1ccccc1", "CCN", "CCCC"])
+    assert [o.status for o in out] == ["evaluated", "duplicate", "invalid", "invalid", "invalid", "evaluated",
+                                       "evaluated", "over_budget"]
+    assert fn.calls == ["CCO", "c1ccccc1", "CCN"]  # canonical SMILES, each once
+    assert budget.calls == 3 and budget.exhausted
+    assert out[1].value == 3.0  # a duplicate returns the cached score without a call
+    assert budget.failures == {"invalid": 3, "duplicate": 1}
+    again = budget.evaluate(["C(C)O"])
+    assert again[0].status == "duplicate" and len(fn.calls) == 3
+    assert budget.history()["call"].tolist() == [1, 2, 3]
+
+
+def test_a_failing_objective_is_a_counted_failure_and_the_run_goes_on(caplog):
+    fn = Counting()
+    budget = OracleBudget(Oracle("len", fn, takes_mol=False), budget=10)
+    out = budget.evaluate(["CSC", "CCCl", "CCO"])
+    assert [o.status for o in out] == ["oracle_error", "oracle_error", "evaluated"]
+    assert budget.calls == 3 and budget.failures["oracle_error"] == 2
+    assert "cannot score sulfur" in caplog.text
+    assert budget.top(5)["smiles"].tolist() == ["CCO"]
+
+
+def test_budget_must_be_positive():
+    with pytest.raises(MolvaeError, match="positive"):
+        OracleBudget(get_oracle("QED"), 0)
+
+
+def test_auc_top_k_follows_the_pmo_definition():
+    assert auc_top_k(np.ones(1000), k=10, every=100) == pytest.approx(0.95)
+    # stopping after 500 calls keeps the last value up to the budget
+    assert auc_top_k(np.ones(500), k=10, every=100, max_calls=1000) == pytest.approx((50 + 400 + 500) / 1000)
+    assert auc_top_k([np.nan] * 200, every=100) == 0.0
+
+
+def test_builtin_oracles_score_their_targets():
+    assert get_oracle("celecoxib_rediscovery")(CELECOXIB) == pytest.approx(1.0)
+    assert get_oracle("albuterol_similarity")("CC(C)(C)NCC(O)c1ccc(O)c(CO)c1") == pytest.approx(1.0)
+    assert get_oracle("isomers_c7h8n2o2")("Cc1ccc(N)cc1[N+](=O)[O-]") == pytest.approx(1.0)
+    assert get_oracle("isomers_c7h8n2o2")("CCO") < 0.01
+    assert 0 < get_oracle("median1")("CC(C)C1CCC(C)CC1O") < 1
+    assert get_oracle("deco_hop")("CCCOc1cc2ncnc(Nc3ccc4ncsc4c3)c2cc1S(=O)(=O)C(C)(C)C") == pytest.approx(0.5)
+    assert get_oracle("SA").maximize is False
+    # a large ring is penalised: cyclooctane scores below cyclohexane
+    from rdkit import Chem
+    assert penalized_logp(Chem.MolFromSmiles("C1CCCCCCC1")) < penalized_logp(Chem.MolFromSmiles("C1CCCCC1")) + 1
+
+
+def test_unknown_objective_lists_the_available_ones():
+    with pytest.raises(MolvaeError, match="available: logP, QED, SA") as err:
+        get_oracle("potency")
+    assert "celecoxib_rediscovery" in str(err.value)
+    with pytest.raises(MolvaeError, match="cannot import"):
+        get_oracle("no_such_module_xyz:score")
+
+
+def test_combined_objectives():
+    assert weighted_sum({"QED": 1.0, "MW": -0.01})("CCO") == pytest.approx(
+        get_oracle("QED")("CCO") - 0.01 * get_oracle("MW")("CCO"))
+    d = desirability({"MW": (500, 100)})("CCO")  # lower is better: MW 46 is fully desirable
+    assert d == 1.0
+    assert get_oracle("weighted:QED=1,SA=-0.1").name.startswith("weighted")
+    with pytest.raises(MolvaeError, match="WORST..BEST"):
+        get_oracle("desirability:QED=0.5")
+
+
+def test_similarity_constraint_checks_delta_and_start():
+    with pytest.raises(MolvaeError, match=r"\[0, 1\]"):
+        similarity_constraint("CCO", 1.5)
+    with pytest.raises(MolvaeError, match="invalid"):
+        similarity_constraint("C1CC", 0.4)
+    check = similarity_constraint("c1ccccc1CCO", 0.4)
+    assert check("c1ccccc1CCCO") is None and check("CCCCCCCC") is not None
+
+
+def test_predictors_report_heldout_r2_and_differentiable_means():
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((120, 6))
+    y = Z @ np.array([1.0, -2.0, 0.5, 0, 0, 0]) + 0.05 * rng.standard_normal(120)
+    scores = heldout_r2(Z, y, kinds=("ridge", "gp", "mlp"))
+    assert scores["ridge"] > 0.95 and scores["gp"] > 0.8 and scores["mlp"] > 0.7
+    gp = make_predictor("gp").fit(Z, y)
+    mean, std = gp.predict(Z[:5])
+    assert np.allclose(gp.torch_mean(torch.as_tensor(Z[:5])).detach().numpy(), mean, atol=1e-4)
+    assert (std >= 0).all()
+    path = ascend(make_predictor("ridge").fit(Z, y), torch.zeros(2, 6), steps=30, lr=0.2, radius=1.0)
+    assert path.shape == (30, 2, 6)
+    assert float(path[-1].norm(dim=1).max()) <= 1.0 + 1e-5  # stays in the trust region
+    assert float(make_predictor("ridge").fit(Z, y).torch_mean(path[-1]).min()) > 2.0  # and climbs
+
+
+@pytest.mark.parametrize("method", ["bo", "gradient", "cvae"])
+def test_every_method_respects_the_budget_and_only_scores_decoded_molecules(tiny_run, method, tmp_path):
+    model = molvae.load_model(tiny_run["model"])
+    fn = Counting()
+    result = optimize(Oracle("len", fn, takes_mol=False), model, method, budget=25, seed=1, out=tmp_path / "o.csv",
+                      predictor="ridge")
+    history = pd.read_csv(tmp_path / "o.csv")
+    assert 0 < len(history) <= 25 and len(fn.calls) == len(history) == result.summary["calls"]
+    assert history["call"].tolist() == list(range(1, len(history) + 1))
+    assert history["smiles"].is_unique
+
+
+def test_invalid_decodes_are_never_replaced_by_dataset_molecules(tiny_run, monkeypatch, caplog):
+    model = molvae.load_model(tiny_run["model"])
+    monkeypatch.setattr(model, "generate", lambda z, *a, **k: ["[Xe]("] * len(z))  # nothing decodes
+    fn = Counting()
+    result = optimize(Oracle("len", fn, takes_mol=False), model, "bo", budget=20, seed=0)
+    assert fn.calls == [] and result.summary["calls"] == 0 and result.history.empty
+    assert result.summary["failed_invalid"] > 0
+    assert "stopped early" in caplog.text
+
+
+def test_interrupted_run_still_writes_what_it_evaluated(tiny_run, tmp_path):
+    model = molvae.load_model(tiny_run["model"])
+    seen = []
+
+    def interrupt_after_five(smiles: str) -> float:
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+        seen.append(smiles)
+        return 1.0
+
+    out = tmp_path / "partial.csv"
+    with pytest.raises(KeyboardInterrupt):
+        optimize(interrupt_after_five, model, "bo", budget=50, seed=0, out=out)
+    assert pd.read_csv(out)["smiles"].tolist() == seen
+
+
+def test_constrained_run_only_scores_similar_molecules(tiny_run):
+    from rdkit import Chem
+
+    from molvae.optimization.oracles import tanimoto
+
+    model = molvae.load_model(tiny_run["model"])
+    start = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
+    result = optimize("logP", model, "bo", budget=15, start=start, min_similarity=0.3, seed=0)
+    ref = Chem.MolFromSmiles(start)
+    for smiles in result.history["smiles"]:
+        assert tanimoto(Chem.MolFromSmiles(smiles), ref) >= 0.3 or smiles == Chem.MolToSmiles(ref)
+
+
+def test_property_head_trains_jointly_and_reloads(moses_train_file, tmp_path):
+    from molvae.optimization import train_property_model
+    from molvae.optimization.predictors import PropertyHeadPredictor
+    from molvae.training.trainer import TrainConfig
+
+    config = TrainConfig(epochs=1, max_steps=6, batch_size=32, diagnostic_molecules=10, show_progress=False,
+                         device="cpu", seed=0)
+    summary = train_property_model(moses_train_file, tmp_path, ["logP", "id"], limit=300, train_config=config,
+                                   model_config={"embed_dim": 16, "encoder_hidden": 32, "decoder_hidden": 32,
+                                                 "latent_dim": 8})
+    assert set(summary["property_r2"]) == {"logP", "id"}  # a built-in property and a user CSV column
+    model = molvae.load_model(tmp_path / "last.pt")
+    assert model.properties == ["logP", "id"]
+    mu, _, _ = molvae.encode(model, ["CCOc1ccccc1"])
+    predicted = PropertyHeadPredictor(model, "logP").predict(mu.numpy())[0]
+    assert predicted.shape == (1,) and np.isfinite(predicted).all()
+    assert molvae.sample(model, 5, seed=0)["smiles"].shape == (5,)
