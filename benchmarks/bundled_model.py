@@ -14,29 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from multiprocessing import Pool
 
 import torch
 
 import molvae
-from molvae.chem import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
-from molvae.errors import InvalidMoleculeError
-from molvae.evaluation import importance_weighted_bound
-from molvae.generation.common import condition_matrix
-from molvae.training.trainer import Dataset, evaluate_model
-
-
-def test_dataset(model, smiles: list[str]) -> Dataset:
-    items, kept = [], []
-    for s in smiles:
-        canonical = canonical_smiles(s)
-        try:
-            items.append(model.featurize(canonical))
-            kept.append(canonical)
-        except InvalidMoleculeError:
-            continue  # a token outside the vocabulary: counted below
-    return Dataset(items, condition_matrix(model, kept), kept)
+from molvae.evaluation.model_metrics import model_metrics
+from molvae.evaluation.references import canonical_set
 
 
 def main() -> None:
@@ -54,24 +38,20 @@ def main() -> None:
     big = molvae.sample(model, 10_000, seed=args.seed + 1, properties=False)
     valid = frame.loc[frame["valid"], "smiles"]
     big_valid = big.loc[big["valid"], "smiles"]
-    with Pool(args.workers) as pool:
-        train = set(pool.map(canonical_smiles, read_smiles(moses_path("train")), chunksize=5000))
+    train = canonical_set(moses_path("train"), args.workers)  # cached after the first run
     unique = set(valid)
     test = read_smiles(moses_path("test"), limit=args.test)
-    data = test_dataset(model, test)
-    quality = evaluate_model(model, data, batch_size=500, diagnostic_molecules=len(data), seed=args.seed)
-    subset = Dataset(data.items[:args.iwae_molecules], data.conditions[:args.iwae_molecules]
-                     if data.conditions is not None else None, data.smiles[:args.iwae_molecules])
-    iwae = importance_weighted_bound(model, subset, k=100, generator=torch.Generator().manual_seed(args.seed))
+    quality = model_metrics(model, test, iwae_molecules=args.iwae_molecules, k=100, seed=args.seed)
     print(json.dumps({
         "model": args.model or "bundled", "samples": args.samples,
         "validity": round(len(valid) / len(frame), 4), "uniqueness": round(len(unique) / max(len(valid), 1), 4),
         "unique@10k": round(big_valid.nunique() / max(len(big_valid), 1), 4), "validity@10k": round(len(big_valid) / 10_000, 4),
         "novelty": round(len(unique - train) / max(len(unique), 1), 4),
-        "test_molecules": len(data), "test_out_of_vocabulary": len(test) - len(data),
-        "test_recon_nll": round(quality["val_recon"], 2), "test_kl": round(quality["val_kl"], 2),
-        "test_neg_elbo": round(quality["val_neg_elbo"], 2),
-        "test_iwae_k100_neg_log_likelihood": round(-iwae.mean().item(), 2), "iwae_molecules": len(iwae),
+        "test_molecules": quality["molecules"], "test_out_of_vocabulary": quality["left_out"],
+        "test_recon_nll": round(quality["recon_nll"], 2), "test_kl": round(quality["kl"], 2),
+        "test_neg_elbo": round(-quality["elbo"], 2),
+        "test_iwae_k100_neg_log_likelihood": round(-quality["iwae_k100"], 2),
+        "iwae_molecules": quality["iwae_molecules"],
         "recon_accuracy": round(quality["recon_accuracy"], 4),
         "active_units": quality["active_units"], "latent_dim": model.latent_dim,
         "seconds": round(time.perf_counter() - start, 1), "threads": torch.get_num_threads(),

@@ -13,6 +13,7 @@ The public API::
 __version__ = "0.1.0"
 
 from molvae.errors import InvalidMoleculeError, MolvaeError  # noqa: E402
+from molvae.evaluation.metrics import evaluate  # noqa: E402
 from molvae.generation import decode, encode, interpolate, neighbours, reconstruct, sample  # noqa: E402
 from molvae.optimization import optimize  # noqa: E402
 from molvae.training.checkpoint import load_model, read_checkpoint, save_checkpoint  # noqa: E402
@@ -26,6 +27,7 @@ __all__ = [
     "__version__",
     "decode",
     "encode",
+    "evaluate",
     "interpolate",
     "load_model",
     "neighbours",

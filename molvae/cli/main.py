@@ -11,7 +11,7 @@ import sys
 from molvae import __version__
 from molvae.errors import MolvaeError
 
-SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "optimize")
+SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "evaluate", "benchmark", "optimize")
 
 
 def build_parser() -> argparse.ArgumentParser:

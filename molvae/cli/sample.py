@@ -21,8 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--greedy", action="store_true", help="most likely token at each step")
     p.add_argument("--max-length", type=int, help="longest sequence to decode (default: the model's)")
     p.add_argument("--batch-size", type=int, default=1000)
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                   help="bf16 decodes about twice as fast on CPUs with bf16 instructions and on GPUs")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="decoding precision; auto: bf16 on GPUs and CPUs with native bf16, else fp32")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
     p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)

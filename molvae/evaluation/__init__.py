@@ -1,5 +1,19 @@
-"""Evaluating models: likelihood bounds and, in time, distribution metrics."""
+"""Evaluating generators and models: MOSES/GuacaMol distribution metrics with cached reference
+statistics, model-level likelihood bounds, and a self-contained HTML report."""
 
 from molvae.evaluation.likelihood import importance_weighted_bound
+from molvae.evaluation.metrics import MOSES_KEYS, evaluate, guacamol_scores, internal_diversity, nearest_similarity
+from molvae.evaluation.references import ReferenceStats, cache_dir, canonical_set, reference_stats
 
-__all__ = ["importance_weighted_bound"]
+__all__ = [
+    "MOSES_KEYS",
+    "ReferenceStats",
+    "cache_dir",
+    "canonical_set",
+    "evaluate",
+    "guacamol_scores",
+    "importance_weighted_bound",
+    "internal_diversity",
+    "nearest_similarity",
+    "reference_stats",
+]

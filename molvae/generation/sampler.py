@@ -12,6 +12,7 @@ import torch
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, results_frame, seeded_generator
 from molvae.models.base import MoleculeVAE
+from molvae.training.devices import bf16_autocast_helps
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +21,13 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool = True, device: str | None = None,
-           precision: str = "fp32") -> pd.DataFrame:
+           precision: str = "auto") -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     ``conditions`` fixes condition values (e.g. ``{"logP": 2.5}``) for a conditional model; those
-    left out are drawn from the training data's conditions stored with the model. ``precision``
-    ``bf16`` decodes in bfloat16 (about twice as fast on CPUs with bf16 instructions and on GPUs).
+    left out are drawn from the training data's conditions stored with the model. ``precision``:
+    ``fp32``, ``bf16`` (about twice as fast), or ``auto``: bf16 on GPUs and on CPUs with native bf16
+    instructions, else fp32.
     Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, logP, QED, SA, MW.
     """
     model = resolve_model(model, device)
@@ -50,7 +52,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
            max_length: int | None = None, properties: bool = True,
-           generator: torch.Generator | None = None, precision: str = "fp32") -> pd.DataFrame:
+           generator: torch.Generator | None = None, precision: str = "auto") -> pd.DataFrame:
     """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
 
     Greedy by default (the most likely molecule at each point); with ``greedy=False`` tokens are drawn
@@ -72,11 +74,13 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
     return results_frame(model, raws, properties)
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def decoding_precision(device: torch.device, precision: str):
-    """A context in which decoding runs in ``precision``: ``fp32`` as trained, or ``bf16`` autocast."""
+def decoding_precision(device: torch.device, precision: str = "auto"):
+    """A context in which decoding runs in ``precision``: ``fp32``, ``bf16`` autocast, or ``auto``
+    (bf16 where the hardware runs it natively: CUDA, and CPUs with AVX512-BF16 or AMX)."""
     if precision not in PRECISIONS:
         raise MolvaeError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    bf16 = precision == "bf16" or (precision == "auto" and bf16_autocast_helps(device))
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)

@@ -1,0 +1,75 @@
+"""The structural filters of the MOSES benchmark (Polykovskiy et al. 2020).
+
+A molecule passes when all of these hold:
+
+- only the atoms C, N, S, O, F, Cl, Br and H;
+- no atom carries a formal charge;
+- no ring has 8 or more atoms (MOSES rejects rings of size ≥ 8);
+- no medicinal-chemistry filter (MCF, ``mcf.tsv`` in this folder: the 22 SMARTS published with the
+  MOSES data) and no PAINS pattern (the 480 WEHI PAINS SMARTS that ship with RDKit in
+  ``RDConfig.RDDataDir/Pains/wehi_pains.csv``, the list MOSES uses) matches the molecule with
+  explicit hydrogens added (several patterns name hydrogens).
+
+Substructure search over 500 patterns is the expensive part, so each pattern carries RDKit's pattern
+fingerprint: a pattern whose fingerprint bits are not all set in the molecule's cannot match and is
+skipped. The screen never rejects a true match, so the answer equals the plain search.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from functools import cache
+from pathlib import Path
+
+from rdkit import Chem, DataStructs, RDConfig
+
+ALLOWED_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
+MAX_RING_SIZE = 7
+_FP_SIZE = 2048
+
+
+def _read_mcf() -> list[tuple[str, str]]:
+    with open(Path(__file__).with_name("mcf.tsv"), encoding="utf-8") as handle:
+        return [(row["name"], row["smarts"]) for row in csv.DictReader(handle, delimiter="\t")]
+
+
+def _read_pains() -> list[tuple[str, str]]:
+    path = os.path.join(RDConfig.RDDataDir, "Pains", "wehi_pains.csv")
+    with open(path, encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return [(name.strip("<>").replace("regId=", ""), smarts) for smarts, name in rows]
+
+
+@cache
+def patterns() -> list[tuple[str, Chem.Mol, DataStructs.ExplicitBitVect]]:
+    """(name, query, pattern fingerprint) of every MCF and PAINS SMARTS, MCF first."""
+    out = []
+    for name, smarts in _read_mcf() + _read_pains():
+        query = Chem.MolFromSmarts(smarts)
+        if query is None:  # pragma: no cover - the shipped lists all parse
+            raise ValueError(f"filter {name} has an unreadable SMARTS {smarts!r}")
+        query.UpdatePropertyCache(strict=False)
+        out.append((name, query, Chem.PatternFingerprint(query, fpSize=_FP_SIZE)))
+    return out
+
+
+def failed_rule(mol: Chem.Mol) -> str | None:
+    """The first rule a molecule breaks (``atoms``, ``charge``, ``ring size`` or a pattern name), else None."""
+    if any(atom.GetSymbol() not in ALLOWED_ATOMS for atom in mol.GetAtoms()):
+        return "atoms"
+    if any(atom.GetFormalCharge() != 0 for atom in mol.GetAtoms()):
+        return "charge"
+    if any(len(ring) > MAX_RING_SIZE for ring in mol.GetRingInfo().AtomRings()):
+        return "ring size"
+    with_h = Chem.AddHs(mol)
+    fingerprint = Chem.PatternFingerprint(with_h, fpSize=_FP_SIZE)
+    for name, query, query_fp in patterns():
+        if DataStructs.AllProbeBitsMatch(query_fp, fingerprint) and with_h.HasSubstructMatch(query):
+            return name
+    return None
+
+
+def passes_filters(mol: Chem.Mol | None) -> bool:
+    """True when a (valid) molecule passes every MOSES filter; None counts as failing."""
+    return mol is not None and failed_rule(mol) is None
