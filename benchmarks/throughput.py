@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=5000)
     p.add_argument("--sample-batch", type=int, default=1000)
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
-                   help="auto: training as the trainer does by default (bf16 where it is fast), sampling fp32")
+                   help="auto: as the trainer and sampler do by default (bf16 where the hardware runs it natively)")
     p.add_argument("--device", default="auto")
     return p.parse_args()
 
@@ -62,7 +62,7 @@ def main() -> None:
     config = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in base.items()}
     batch_size = args.batch_size or (512 if args.reference_config else 256)
     train_bf16 = args.precision == "bf16" or (args.precision == "auto" and bf16_autocast_helps(device))
-    sample_precision = "bf16" if args.precision == "bf16" else "fp32"
+    sample_precision = "bf16" if train_bf16 else "fp32"
     smiles = [validate(s).smiles for s in read_smiles(moses_path("test"), limit=batch_size * 20)]
     rep = get_representation(config["representation"])
     tokens = [rep.tokenize(s) for s in smiles]
