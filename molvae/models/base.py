@@ -48,6 +48,16 @@ class MoleculeVAE(nn.Module, ABC):
         return {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
                 "mu": mu, "logvar": logvar}
 
+    def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """The decoder's conditioning input: z, with the condition vector c appended when there is one."""
+        return z if c is None or c.numel() == 0 else torch.cat([z, c.to(z.dtype)], dim=-1)
+
+    def _initial_hidden(self, zc: torch.Tensor) -> torch.Tensor:
+        """Initial state (layers, B, hidden) of a GRU decoder, from (z, c) through ``latent_to_hidden``."""
+        layers, hidden = self.config["decoder_layers"], self.config["decoder_hidden"]
+        h = torch.tanh(self.latent_to_hidden(zc))
+        return h.view(-1, layers, hidden).transpose(0, 1).contiguous()
+
     def batch_to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Move a collated batch to the model's device (sequence lengths stay on the CPU for packing)."""
         device = self.device

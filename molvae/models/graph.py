@@ -223,14 +223,6 @@ class GraphVAE(MoleculeVAE):
         return self.posterior(features)
 
     # ----------------------------------------------------------------- decoder pieces
-    def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        return z if c is None or c.numel() == 0 else torch.cat([z, c.to(z.dtype)], dim=-1)
-
-    def _initial_hidden(self, zc: torch.Tensor) -> torch.Tensor:
-        layers, hidden = self.config["decoder_layers"], self.config["decoder_hidden"]
-        h = torch.tanh(self.latent_to_hidden(zc))
-        return h.view(-1, layers, hidden).transpose(0, 1).contiguous()
-
     def _embed_inputs(self, kind, atom, bond, distance) -> torch.Tensor:
         return self.input_kind(kind) + self.input_atom(atom) + self.input_bond(bond) + self.input_distance(distance)
 

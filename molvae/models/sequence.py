@@ -98,14 +98,6 @@ class SequenceVAE(MoleculeVAE):
             features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
         return self.posterior(features)
 
-    def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        return z if c is None or c.numel() == 0 else torch.cat([z, c.to(z.dtype)], dim=-1)
-
-    def _initial_hidden(self, zc: torch.Tensor) -> torch.Tensor:
-        layers, hidden = self.config["decoder_layers"], self.config["decoder_hidden"]
-        h = torch.tanh(self.latent_to_hidden(zc))
-        return h.view(-1, layers, hidden).transpose(0, 1).contiguous()
-
     def decoder_logits(self, tokens: torch.Tensor, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """Teacher-forced logits (B, L-1, V) for predicting tokens[:, 1:] from tokens[:, :-1]."""
         inputs = tokens[:, :-1]
