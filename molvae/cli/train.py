@@ -79,9 +79,11 @@ def run(args: argparse.Namespace) -> None:
     try:
         summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
                         args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume)
-        main_process = distributed.is_main_process()
-    finally:
-        distributed.shutdown()
+    except BaseException:
+        distributed.shutdown(wait=False)
+        raise
+    main_process = distributed.is_main_process()
+    distributed.shutdown()
     if not main_process:
         return
     print(f"stopped after epoch {summary['epoch']}, step {summary['step']} ({summary['stop_reason']}); "

@@ -91,6 +91,10 @@ def barrier() -> None:
         dist.barrier()
 
 
-def shutdown() -> None:
+def shutdown(wait: bool = True) -> None:
+    """Leave the process group. With ``wait`` (after a run that ended normally) a barrier first lets
+    every process finish its last exchange, so none closes its connections while a peer still reads."""
     if dist.is_available() and dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 from dataclasses import asdict
 from pathlib import Path
@@ -88,7 +89,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
     if main_process:
-        (run_dir / "config.json").write_text(json.dumps({**settings, "model_config": model_cfg}, indent=2))
+        _write_atomically(run_dir / "config.json", json.dumps({**settings, "model_config": model_cfg}, indent=2))
     log.info("training on %d molecules, validating on %d (%d rejected)", len(train_set), len(val_set),
              len(prepared.rejects))
     trainer = Trainer(net, train_set, val_set, config, run_dir,
@@ -101,6 +102,13 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
 def _bounds(config: TrainConfig) -> dict[str, Any]:
     return {"epochs": config.epochs, "max_steps": config.max_steps, "max_minutes": config.max_minutes,
             "show_progress": config.show_progress}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so a process reading it (another rank resuming) never sees half of it."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def _read_text(path: Path) -> str:
