@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> None:
     from molvae.generation import sample
     from molvae.training.checkpoint import load_model
 
-    if args.n < 1 or args.test_molecules < 1:
-        raise MolvaeError("--n and --test-molecules must be positive")
+    if args.n < 1 or args.test_molecules < 1 or args.iwae_molecules < 1:
+        raise MolvaeError("--n, --test-molecules and --iwae-molecules must be positive")
     out = Path(args.out)
     started = time.perf_counter()
     model = load_model(args.model, args.device)

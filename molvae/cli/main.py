@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    if int(os.environ.get("RANK", "0")) > 0:
+    if os.environ.get("RANK", "0") not in ("", "0"):
         level = logging.WARNING  # under torchrun only rank 0 reports progress
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     try:

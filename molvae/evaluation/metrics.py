@@ -151,9 +151,9 @@ def canonicalize_many(smiles: Iterable[str], workers: int = 2, stereo: bool = Tr
 # ------------------------------------------------------------------------------ similarity kernels
 
 def _device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    from molvae.training.devices import resolve_device  # noqa: PLC0415  (one-line errors for bad names)
+
+    return resolve_device(device or "auto")
 
 
 def _unpack(packed: np.ndarray, device: torch.device) -> torch.Tensor:

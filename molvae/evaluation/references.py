@@ -82,6 +82,8 @@ def reference_stats(path: str | Path, workers: int = 2, fcd: bool = True, limit:
     its own key). A random subset, not the first rows: split files are not in random order.
     """
     path = Path(path)
+    if limit is not None and limit < 1:
+        raise MolvaeError(f"the reference limit must be a positive number of molecules, got {limit}")
     sha = file_sha256(path)
     if limit is not None:
         sha = hashlib.sha256(f"{sha}:random{limit}".encode()).hexdigest()

@@ -325,6 +325,8 @@ def similarity_oracle(target: str, kind: str = "morgan2048") -> Oracle:
 def callable_oracle(spec: str) -> Oracle:
     """``module:function`` where the function takes a SMILES string and returns a float."""
     module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise MolvaeError(f"objective {spec!r} must look like module:function, e.g. mypackage.scores:activity")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:

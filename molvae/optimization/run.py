@@ -71,6 +71,9 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         raise MolvaeError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
         raise MolvaeError(f"budget must be a positive number of oracle calls, got {budget}")
+    for name, value in (("batch size", batch_size), ("initial design size", initial), ("top-k", top_k)):
+        if value is not None and value < 1:
+            raise MolvaeError(f"{name} must be positive, got {value}")
     constraints = []
     if min_similarity is not None:
         check_similarity(min_similarity)

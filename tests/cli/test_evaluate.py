@@ -67,3 +67,13 @@ def test_unreadable_reference_names_the_file(files, capsys):
     assert main(["evaluate", "-i", str(files["samples"]), "--smiles-column", "generated",
                  "--reference", str(files["dir"] / "missing_ref.csv"), "-o", str(files["dir"] / "m.json")]) == 2
     assert "missing_ref.csv" in _error(capsys)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--reference-limit", "-1"], "reference limit must be a positive"),
+    (["--device", "gpu"], "unknown device 'gpu'"),
+])
+def test_bad_options_are_one_line_errors(files, capsys, extra, message):
+    assert main(["evaluate", "-i", str(files["samples"]), "--smiles-column", "generated", "--reference",
+                 str(files["reference"]), "--train", "none", "-o", str(files["dir"] / "m.json"), *extra]) == 2
+    assert message in _error(capsys)

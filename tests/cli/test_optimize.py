@@ -52,6 +52,9 @@ def test_list_objectives(capsys):
     (["--objective", "QED", "--start", "CCO", "--min-similarity", "1.5"], "must be in [0, 1]"),
     (["--objective", "QED", "--start", "C1CC", "--min-similarity", "0.4"], "start molecule 'C1CC' is invalid"),
     (["--objective", "QED", "--min-similarity", "0.4"], "needs a start molecule"),
+    (["--objective", ":score"], "must look like module:function"),
+    (["--objective", "QED", "--batch-size", "-5"], "batch size must be positive"),
+    (["--objective", "QED", "--top", "0"], "top-k must be positive"),
 ])
 def test_bad_input_is_one_line(tiny_run, tmp_path, capsys, args, message):
     code = run_cli("optimize", *args, "--model", tiny_run["model"], "-o", tmp_path / "x.csv")
