@@ -7,18 +7,20 @@ from pathlib import Path
 from molvae.errors import MolvaeError
 
 SPLITS = ("train", "test", "test_scaffolds")
-DATA_ROOT = Path(__file__).resolve().parents[1] / "data" / "moses"
-"""``molvae/data`` links to the repository's ``data/`` folder and ships inside the wheel."""
+# ``molvae/data`` links to the repository's ``data/`` folder and ships inside the wheel; the folder
+# itself is the fallback for a checkout made without symbolic links.
+DATA_ROOTS = (Path(__file__).resolve().parents[1] / "data" / "moses",
+              Path(__file__).resolve().parents[2] / "data" / "moses")
 
 
 def moses_path(split: str = "train") -> Path:
     """Path of one MOSES split (``train``, ``test`` or ``test_scaffolds``) as compressed CSV."""
     if split not in SPLITS:
         raise MolvaeError(f"unknown MOSES split {split!r}; choose one of: {', '.join(SPLITS)}")
-    path = DATA_ROOT / f"{split}.csv.gz"
-    if not path.exists():
-        raise MolvaeError(f"MOSES split {split!r} not found at {path}; reinstall molvae from its repository")
-    return path
+    for root in DATA_ROOTS:
+        if (root / f"{split}.csv.gz").exists():
+            return root / f"{split}.csv.gz"
+    raise MolvaeError(f"MOSES split {split!r} not found at {DATA_ROOTS[0]}; reinstall molvae from its repository")
 
 
 def resolve_data_path(spec: str | Path) -> Path:
