@@ -15,7 +15,7 @@ import torch
 
 from molvae.errors import MolvaeError
 from molvae.optimization.bayesian import clip_to_ball
-from molvae.optimization.predictors import make_predictor
+from molvae.optimization.predictors import make_predictor, training_subset
 from molvae.optimization.session import LatentSession
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def gradient_optimization(session: LatentSession, predictor: str = "mlp", initia
                             clip_to_ball(start + session.rng.standard_normal((starts, session.dim)) * 0.5,
                                          start, max_radius), "random")
             continue
-        keep = _training_subset(y, 600, session.rng)
+        keep = training_subset(y, 600, session.rng)
         model = make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
         # start from the best points, jittered so repeated rounds explore new paths
         z0 = session.best(starts) + session.rng.standard_normal((min(starts, len(y)), session.dim)) * 0.3
@@ -75,11 +75,3 @@ def gradient_optimization(session: LatentSession, predictor: str = "mlp", initia
         rounds += 1
         log.debug("round %d: best %.4f, calls %d", rounds, session.arrays()[1].max(), session.budget.calls)
 
-
-def _training_subset(y: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of all points, or of the best half of ``limit`` and a random rest when there are more."""
-    if len(y) <= limit:
-        return np.arange(len(y))
-    order = np.argsort(-y)
-    rest = rng.choice(order[limit // 2:], limit - limit // 2, replace=False)
-    return np.concatenate([order[: limit // 2], rest])

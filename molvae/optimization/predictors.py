@@ -221,14 +221,18 @@ def heldout_r2(Z: np.ndarray, y: np.ndarray, kinds: Sequence[str] = PREDICTORS, 
     return scores
 
 
-def _subset(Z: np.ndarray, y: np.ndarray, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """All points when there are at most ``limit``; else the best ``limit/2`` and a random rest."""
+def training_subset(y: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of all points when there are at most ``limit``; else of the best ``limit/2`` and a random
+    rest, so a predictor refitted every round stays cheap but still sees the whole landscape."""
     if len(y) <= limit:
-        return Z, y
+        return np.arange(len(y))
     order = np.argsort(-y)
-    best, rest = order[: limit // 2], order[limit // 2:]
-    rest = np.random.default_rng(seed).choice(rest, limit - len(best), replace=False)
-    keep = np.concatenate([best, rest])
+    rest = rng.choice(order[limit // 2:], limit - limit // 2, replace=False)
+    return np.concatenate([order[: limit // 2], rest])
+
+
+def _subset(Z: np.ndarray, y: np.ndarray, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = training_subset(y, limit, np.random.default_rng(seed))
     return Z[keep], y[keep]
 
 

@@ -311,8 +311,9 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
 
     Returns reconstruction NLL, KL and negative ELBO (nats per molecule, β = 1), KL per dimension,
     active units, greedy reconstruction accuracy on up to ``diagnostic_molecules`` molecules, and
-    validity and uniqueness of as many prior samples.
+    validity and uniqueness of as many prior samples. The model is left in the mode it came in.
     """
+    was_training = model.training
     model.eval()
     recon = 0.0
     kl_dims = torch.zeros(model.latent_dim)
@@ -334,7 +335,7 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
            "kl_per_dim": kl_dims.tolist()}
     row["recon_accuracy"] = reconstruction_accuracy(model, data, diagnostic_molecules, batch_size)
     row.update(prior_quality(model, data, diagnostic_molecules, seed))
-    model.train()
+    model.train(was_training)
     return row
 
 
