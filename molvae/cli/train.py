@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smiles-column", help="CSV column holding SMILES (default: smiles/SMILES)")
     p.add_argument("-o", "--out", required=True, help="run folder to write (or to resume with --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    p.add_argument("--init-from", metavar="CHECKPOINT",
+                   help="fine-tune: start from this model's weights, size, vocabulary and conditions "
+                        "('bundled' for the shipped model)")
     p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
     p.add_argument("--model", default="sequence", help="model type: sequence or graph (default: sequence)")
     p.add_argument("--representation", choices=["selfies", "smiles"],
@@ -59,6 +62,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _checkpoint_path(name: str | None):
+    if name != "bundled":
+        return name
+    from molvae.training.checkpoint import PRETRAINED
+    return PRETRAINED
+
+
 def run(args: argparse.Namespace) -> None:
     from molvae.errors import MolvaeError
     from molvae.training import distributed
@@ -78,7 +88,8 @@ def run(args: argparse.Namespace) -> None:
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
     try:
         summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
-                        args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume)
+                        args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume,
+                        init_from=_checkpoint_path(args.init_from))
     except BaseException:
         distributed.shutdown(wait=False)
         raise

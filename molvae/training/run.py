@@ -42,17 +42,27 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
           train_config: TrainConfig | None = None, conditions: list[str] | None = None,
           labels: list[str] | None = None, smiles_column: str | None = None, limit: int | None = None,
           val_fraction: float = 0.05, max_val: int = 10_000, workers: int = 1,
-          resume: bool = False) -> dict[str, Any]:
+          resume: bool = False, init_from: str | Path | None = None) -> dict[str, Any]:
     """Train a model on a molecule file (or ``moses``) and write the run into ``run_dir``.
 
     With ``resume``, the run's own ``config.json`` and ``last.pt`` are used: the same data, split,
     vocabulary and weights, continued with the (possibly extended) bounds of ``train_config``.
+    With ``init_from`` (a checkpoint, e.g. the bundled model), training starts from that model's
+    weights, architecture, vocabulary and conditions with a fresh optimiser: fine-tuning. Molecules
+    with a token outside its vocabulary are rejected.
     """
     run_dir = Path(run_dir)
     train_config = train_config or TrainConfig()
+    start = read_checkpoint(init_from) if init_from is not None and not resume else None
     if resume:
         settings = json.loads(_read_text(run_dir / "config.json"))
         settings["train"] = {**settings["train"], **_bounds(train_config)}
+    elif start:
+        encoder = ConditionEncoder.from_dict(start["conditions"])
+        settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": start["model_name"],
+                    "model_config": start["config"], "conditions": list(encoder.continuous),
+                    "labels": list(encoder.categorical), "val_fraction": val_fraction, "max_val": max_val,
+                    "train": asdict(train_config), "init_from": str(init_from)}
     else:
         if model not in MODELS:
             raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
@@ -79,12 +89,15 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
         raise MolvaeError(f"no usable molecules in {settings['data']} ({len(prepared.rejects)} rejected; "
                           f"see {run_dir / 'rejects.csv'})")
     train_idx, val_idx = split_indices(len(prepared.frame), settings["val_fraction"], settings["max_val"], config.seed)
-    checkpoint = read_checkpoint(run_dir / "last.pt") if resume else None
+    checkpoint = read_checkpoint(run_dir / "last.pt") if resume else start
     vocab = (Vocabulary(checkpoint["vocabulary"]["vocab"]) if checkpoint
              else Vocabulary.build(prepared.tokens))  # every usable molecule, validation too
     encoder = (ConditionEncoder.from_dict(checkpoint["conditions"]) if checkpoint
                else _fit_conditions(prepared.frame, train_idx, settings["conditions"], settings["labels"], config.seed))
     net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
+    if start:
+        net.load_state_dict(start["state_dict"])
+        train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
     train_set, val_set = (_dataset(net, prepared, idx, encoder, settings) for idx in (train_idx, val_idx))
     settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
@@ -94,9 +107,19 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
              len(prepared.rejects))
     trainer = Trainer(net, train_set, val_set, config, run_dir,
                       metadata={"data": settings["data"], "counts": settings["counts"]})
-    if checkpoint:
+    if resume:
         trainer.resume(checkpoint)
     return trainer.fit()
+
+
+def _known_tokens(prepared, indices: np.ndarray, vocab: Vocabulary) -> np.ndarray:
+    """The molecules among ``indices`` that a fixed vocabulary can spell (fine-tuning keeps its vocabulary)."""
+    known = set(vocab.tokens)
+    spelled = [i for i in indices if known.issuperset(prepared.tokens[i])]
+    if len(spelled) < len(indices):
+        log.warning("%d molecules use tokens outside the starting model's vocabulary and are skipped",
+                    len(indices) - len(spelled))
+    return np.asarray(spelled, dtype=np.int64)
 
 
 def _bounds(config: TrainConfig) -> dict[str, Any]:

@@ -78,6 +78,22 @@ def test_resume_continues_where_the_run_stopped(tiny_run, tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2]
 
 
+def test_fine_tuning_starts_from_the_checkpoint_and_keeps_its_vocabulary(tiny_run, tmp_path):
+    start = read_checkpoint(tiny_run["model"])
+    data = tmp_path / "data.csv"
+    data.write_text("smiles\n" + "CCO\nc1ccccc1O\nCC(=O)N\n" * 10 + "CC[Se]C\n")  # [Se]: no such token in the start model
+    train(data, tmp_path / "run", init_from=tiny_run["model"],
+                    train_config=TrainConfig(epochs=1, lr=1e-9, warmup_steps=1, show_progress=False,
+                                             diagnostic_molecules=5, device="cpu"))
+    tuned = read_checkpoint(tmp_path / "run" / "last.pt")
+    assert tuned["vocabulary"] == start["vocabulary"] and tuned["config"] == start["config"]
+    assert tuned["conditions"]["continuous"] == start["conditions"]["continuous"]
+    counts = tuned["metadata"]["counts"]
+    assert counts["train"] + counts["validation"] == 30  # the selenium molecule is skipped
+    moved = max((tuned["state_dict"][k] - v).abs().max().item() for k, v in start["state_dict"].items())
+    assert moved < 1e-3  # a vanishing learning rate leaves the starting weights (not a fresh initialisation)
+
+
 def test_bounded_by_steps_and_saves_on_stop(moses_train_file, tmp_path):
     summary = train(moses_train_file, tmp_path, model_config={"decoder_hidden": 32, "encoder_hidden": 32},
                     train_config=TrainConfig(epochs=5, max_steps=3, show_progress=False, diagnostic_molecules=10),
