@@ -65,6 +65,28 @@ def test_internal_diversity_includes_self_pairs():
     assert internal_diversity(_packed({1, 2}, {1, 2}), p=1) == pytest.approx(0.0)
 
 
+def test_blocked_similarity_kernels_equal_brute_force():
+    from molvae.evaluation.metrics import _nearest_inside, internal_diversities
+
+    rng = np.random.default_rng(0)
+    bits = rng.random((300, 1024)) < rng.uniform(0.01, 0.08, size=(300, 1))  # varied bit counts
+    bits[7] = False  # an empty fingerprint
+    bits[8] = bits[9]  # a duplicate
+    inter = bits.astype(float) @ bits.T.astype(float)
+    counts = bits.sum(1)
+    union = counts[:, None] + counts[None, :] - inter
+    sim = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    fps = np.packbits(bits, axis=1)
+    ours = internal_diversities(fps, (1, 2), block=64)
+    assert ours[1] == pytest.approx(1 - sim.mean(1).mean(), abs=1e-9)
+    assert ours[2] == pytest.approx(1 - np.sqrt((sim ** 2).mean(1)).mean(), abs=1e-9)
+    others = sim.copy()
+    np.fill_diagonal(others, -1)
+    np.testing.assert_allclose(_nearest_inside(fps, None, block=64), others.max(1), atol=1e-6)
+    np.testing.assert_allclose(nearest_similarity(fps[:100], fps[100:], block=32, ref_block=40),
+                               sim[:100, 100:].max(1), atol=1e-6)
+
+
 # ------------------------------------------------------------------------------ counts and uniqueness
 
 def test_cosine_similarity_of_counts():
@@ -171,3 +193,13 @@ def test_reference_statistics_are_cached_by_content(cache, reference_file, monke
     reference_file.write_text(reference_file.read_text() + "CCO\n")  # new content, new key
     with pytest.raises(AssertionError, match="recomputed"):
         reference_stats(reference_file, workers=1, fcd=False)
+
+
+def test_chemnet_over_worker_processes_equals_one_process(moses_test_smiles):
+    from molvae.evaluation.metrics import chemnet_activations
+
+    smiles = moses_test_smiles[:2000]
+    split = chemnet_activations(smiles, workers=2)
+    single = chemnet_activations(smiles, workers=1)
+    assert split.shape == (2000, 512)
+    np.testing.assert_allclose(split, single, atol=1e-5)

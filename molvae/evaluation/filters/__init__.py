@@ -10,9 +10,9 @@ A molecule passes when all of these hold:
   ``RDConfig.RDDataDir/Pains/wehi_pains.csv``, the list MOSES uses) matches the molecule with
   explicit hydrogens added (several patterns name hydrogens).
 
-Substructure search over 500 patterns is the expensive part, so each pattern carries RDKit's pattern
-fingerprint: a pattern whose fingerprint bits are not all set in the molecule's cannot match and is
-skipped. The screen never rejects a true match, so the answer equals the plain search.
+Substructure search over 500 patterns is the expensive part; :class:`molvae.chem.screen.PatternScreen`
+skips the patterns whose pattern-fingerprint bits are not all set in the molecule's, so the answer
+equals the plain search.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import os
 from functools import cache
 from pathlib import Path
 
-from rdkit import Chem, DataStructs, RDConfig
+from rdkit import Chem, RDConfig
+
+from molvae.chem.screen import PatternScreen
 
 ALLOWED_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
 MAX_RING_SIZE = 7
-_FP_SIZE = 2048
 
 
 def _read_mcf() -> list[tuple[str, str]]:
@@ -42,32 +43,30 @@ def _read_pains() -> list[tuple[str, str]]:
 
 
 @cache
-def patterns() -> list[tuple[str, Chem.Mol, DataStructs.ExplicitBitVect]]:
-    """(name, query, pattern fingerprint) of every MCF and PAINS SMARTS, MCF first."""
-    out = []
+def patterns() -> tuple[list[str], PatternScreen]:
+    """Names and screened queries of every MCF and PAINS SMARTS, MCF first."""
+    names, queries = [], []
     for name, smarts in _read_mcf() + _read_pains():
         query = Chem.MolFromSmarts(smarts)
         if query is None:  # pragma: no cover - the shipped lists all parse
             raise ValueError(f"filter {name} has an unreadable SMARTS {smarts!r}")
-        query.UpdatePropertyCache(strict=False)
-        out.append((name, query, Chem.PatternFingerprint(query, fpSize=_FP_SIZE)))
-    return out
+        names.append(name)
+        queries.append(query)
+    return names, PatternScreen(queries)
 
 
 def failed_rule(mol: Chem.Mol) -> str | None:
     """The first rule a molecule breaks (``atoms``, ``charge``, ``ring size`` or a pattern name), else None."""
-    if any(atom.GetSymbol() not in ALLOWED_ATOMS for atom in mol.GetAtoms()):
+    atoms = [(atom.GetSymbol(), atom.GetFormalCharge()) for atom in mol.GetAtoms()]
+    if any(symbol not in ALLOWED_ATOMS for symbol, _ in atoms):
         return "atoms"
-    if any(atom.GetFormalCharge() != 0 for atom in mol.GetAtoms()):
+    if any(charge != 0 for _, charge in atoms):
         return "charge"
     if any(len(ring) > MAX_RING_SIZE for ring in mol.GetRingInfo().AtomRings()):
         return "ring size"
-    with_h = Chem.AddHs(mol)
-    fingerprint = Chem.PatternFingerprint(with_h, fpSize=_FP_SIZE)
-    for name, query, query_fp in patterns():
-        if DataStructs.AllProbeBitsMatch(query_fp, fingerprint) and with_h.HasSubstructMatch(query):
-            return name
-    return None
+    names, screen = patterns()
+    first = next(screen.matches(Chem.AddHs(mol)), None)
+    return None if first is None else names[first]
 
 
 def passes_filters(mol: Chem.Mol | None) -> bool:
