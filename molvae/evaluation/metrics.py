@@ -22,7 +22,8 @@ beside the published ones:
 
 The GuacaMol scores (Brown et al. 2019) use the first 10,000 samples: validity, uniqueness and
 novelty (stereo-free canonical SMILES), the KL-divergence score (mean of exp(−KL) over nine RDKit
-descriptors plus the nearest-neighbour similarity inside the set) and exp(−0.2·FCD).
+descriptors plus the nearest-neighbour similarity inside the set, against a random 10,000 of the
+reference as GuacaMol draws from its training set) and exp(−0.2·FCD).
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True,
     """:func:`describe` for many strings; ``descriptors`` may be a count: only the first that many get them."""
     limit = len(smiles) if descriptors is True else int(descriptors)
     items = [(s, filters, i < limit) for i, s in enumerate(smiles)]
+    describe("c1ccccc1O", filters, limit > 0)  # load RDKit's modules and pattern lists once, before forking
     return _map(_describe_item, items, workers)
 
 
@@ -322,6 +324,7 @@ def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | N
     dev = _device(device)
     if dev.type != "cpu" or workers <= 1 or len(smiles) < 2000:
         return _chemnet_part((smiles, max(1, workers), str(dev), batch_size))
+    _chemnet()  # loaded once, before forking
     parts = [smiles[i:i + 1000] for i in range(0, len(smiles), 1000)]
     return np.concatenate(_map(_chemnet_part, [(part, 1, "cpu", batch_size) for part in parts], workers, min_items=2))
 
@@ -514,6 +517,13 @@ def _nearest_inside(fps: np.ndarray, device: str | None, block: int = 2048) -> n
     return best.numpy()
 
 
+def _guacamol_subset(n: int) -> np.ndarray:
+    """Reference rows the KL score compares with: a random 10,000 (seed 42), as GuacaMol's KL benchmark draws."""
+    if n <= GUACAMOL_SAMPLES:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(42).choice(n, size=GUACAMOL_SAMPLES, replace=False))
+
+
 def guacamol_scores(described: list[dict | None], acts: np.ndarray, ref: ReferenceStats,
                     train: str | Path | None, workers: int = 2, device: str | None = None) -> dict:
     """GuacaMol distribution-learning scores on the first 10,000 samples, against ``ref``."""
@@ -532,14 +542,14 @@ def guacamol_scores(described: list[dict | None], acts: np.ndarray, ref: Referen
         train_set = canonical_set(_train_path(train), workers, stereo=False)
         out["GuacaMol/novelty"] = sum(r["nostereo"] not in train_set for r in unique) / len(unique)
     if ref.descriptors and len(unique) > 1:
+        kept = _guacamol_subset(ref.n)
         kls = []
         for name in GUACAMOL_DESCRIPTORS:
             sample = np.array([r["descriptors"][name] for r in unique])
-            kl = (_discrete_kl if name in _DISCRETE else _continuous_kl)(ref.descriptors[name], sample)
+            kl = (_discrete_kl if name in _DISCRETE else _continuous_kl)(ref.descriptors[name][kept], sample)
             kls.append(kl)
-        ref_fps = ref.fingerprints[: GUACAMOL_SAMPLES]
         gen_fps = np.stack([r["fingerprint"] for r in unique])
-        kls.append(_continuous_kl(_nearest_inside(ref_fps, device), _nearest_inside(gen_fps, device)))
+        kls.append(_continuous_kl(_nearest_inside(ref.fingerprints[kept], device), _nearest_inside(gen_fps, device)))
         out["GuacaMol/KL"] = float(np.mean(np.exp(-np.array(kls))))
     if ref.fcd_mu is not None:
         distance = frechet_distance(acts[: len(valid)], ref.fcd_mu, ref.fcd_sigma)
