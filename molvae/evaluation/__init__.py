@@ -1,13 +1,16 @@
 """Evaluating generators and models: MOSES/GuacaMol distribution metrics with cached reference
 statistics, model-level likelihood bounds, and a self-contained HTML report."""
 
+from molvae.evaluation.benchmark import BenchmarkResult, benchmark_moses
 from molvae.evaluation.likelihood import importance_weighted_bound
 from molvae.evaluation.metrics import MOSES_KEYS, evaluate, guacamol_scores, internal_diversity, nearest_similarity
 from molvae.evaluation.references import ReferenceStats, cache_dir, canonical_set, reference_stats
 
 __all__ = [
+    "BenchmarkResult",
     "MOSES_KEYS",
     "ReferenceStats",
+    "benchmark_moses",
     "cache_dir",
     "canonical_set",
     "evaluate",

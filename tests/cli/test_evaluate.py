@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -77,3 +78,27 @@ def test_bad_options_are_one_line_errors(files, capsys, extra, message):
     assert main(["evaluate", "-i", str(files["samples"]), "--smiles-column", "generated", "--reference",
                  str(files["reference"]), "--train", "none", "-o", str(files["dir"] / "m.json"), *extra]) == 2
     assert message in _error(capsys)
+
+
+def test_benchmark_moses_writes_samples_metrics_table_and_report(tiny_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOLVAE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "bench"
+    code = main(["benchmark", "moses", "--model", tiny_run["model"], "--n", "150", "--reference-limit", "300",
+                 "--test-molecules", "30", "--iwae-molecules", "5", "--train", "none", "--workers", "1",
+                 "-o", str(out)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["samples"] == 150 and 0 < metrics["valid"] <= 1 and metrics["Novelty"] is None
+    quality = metrics["model_metrics"]
+    assert quality["molecules"] == 30 and quality["iwae_molecules"] == 5
+    assert math.isfinite(quality["iwae_k100"]) and math.isfinite(quality["elbo"])
+    table = (out / "moses.md").read_text()
+    assert "CharRNN" in table and "JTN-VAE" in table and "molvae (last.pt)" in table
+    assert len((out / "samples.csv").read_text().splitlines()) == 151
+    assert (out / "report.html").stat().st_size > 10_000
+    assert "FCD/Test" in capsys.readouterr().out
+
+
+def test_benchmark_rejects_a_non_positive_sample_count(tmp_path, capsys):
+    assert main(["benchmark", "moses", "--n", "0", "-o", str(tmp_path / "b")]) != 0
+    assert "must be positive" in capsys.readouterr().err
