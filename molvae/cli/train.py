@@ -30,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--condition", nargs="+", default=[], metavar="NAME",
                    help="continuous conditions: a numeric column or a property (logP QED SA MW)")
     p.add_argument("--label", nargs="+", default=[], metavar="COLUMN", help="categorical condition columns")
+    p.add_argument("--property-head", nargs="+", default=[], metavar="NAME",
+                   help="train a property predictor on z jointly with the VAE: properties (logP QED SA MW) "
+                        "or numeric columns")
+    p.add_argument("--property-weight", type=float, default=1.0, help="weight of the property head's loss")
     g = p.add_argument_group("model size (default: the model's own defaults)")
     g.add_argument("--latent-dim", type=int)
     g.add_argument("--embed-dim", type=int)
@@ -89,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
                         args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume,
-                        init_from=_checkpoint_path(args.init_from))
+                        init_from=_checkpoint_path(args.init_from), property_head=args.property_head,
+                        property_weight=args.property_weight)
     except BaseException:
         distributed.shutdown(wait=False)
         raise
@@ -99,3 +104,5 @@ def run(args: argparse.Namespace) -> None:
         return
     print(f"stopped after epoch {summary['epoch']}, step {summary['step']} ({summary['stop_reason']}); "
           f"best validation -ELBO {summary['best']:.2f} nats/molecule; run folder: {summary['run_dir']}")
+    if "property_r2" in summary:
+        print("property head, held-out R²: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["property_r2"].items()))

@@ -168,7 +168,7 @@ class PropertyHeadPredictor:
 
     def __init__(self, model, prop: str | None = None):
         if not hasattr(model, "predict_properties"):
-            raise MolvaeError("this model has no property head; train one with train_property_model")
+            raise MolvaeError("this model has no property head; train one with molvae train --property-head")
         self.model = model
         prop = prop or model.properties[0]
         if prop not in model.properties:
@@ -243,49 +243,16 @@ def train_property_model(data: str | Path, run_dir: str | Path, properties: Sequ
                          seed: int = 0) -> dict[str, Any]:
     """Train a sequence VAE and a property head together on a molecule file.
 
-    ``properties`` are columns of the file (user labels) or built-in RDKit properties. Writes the
-    usual run folder (``last.pt``/``best.pt`` load with :func:`molvae.load_model`) and returns the
-    trainer's summary plus the head's held-out R² per property on the validation molecules.
+    ``properties`` are columns of the file (user labels) or built-in RDKit properties. This is
+    :func:`molvae.train` with ``property_head=properties`` (``molvae train --property-head``): the
+    usual run folder, and the summary holds the head's held-out R² per property (``property_r2``).
     """
-    from molvae.datasets import read_molecules, resolve_data_path  # noqa: PLC0415
-    from molvae.models.property_head import PropertyHeadVAE, labelled  # noqa: PLC0415
-    from molvae.models.registry import MODELS, build_model  # noqa: PLC0415
-    from molvae.representations import Vocabulary  # noqa: PLC0415
-    from molvae.training.data import prepare_molecules, split_indices  # noqa: PLC0415
-    from molvae.training.trainer import Dataset, TrainConfig, Trainer  # noqa: PLC0415
+    from molvae.training.run import train  # noqa: PLC0415
+    from molvae.training.trainer import TrainConfig  # noqa: PLC0415
 
-    properties = list(properties)
     if not properties:
         raise MolvaeError("name at least one property or label column for the property head")
-    train_config = train_config or TrainConfig(seed=seed)
-    torch.manual_seed(train_config.seed)
-    frame = read_molecules(resolve_data_path(data), smiles_column, limit)
-    config = {**MODELS["sequence"].default_config(), **(model_config or {})}
-    prepared = prepare_molecules(frame, config["representation"], properties, (),
-                                 max_tokens=config["max_length"] - 2)
-    if prepared.frame.empty:
-        raise MolvaeError(f"no usable molecules in {data}")
-    train_idx, val_idx = split_indices(len(prepared.frame), val_fraction, 10_000, train_config.seed)
-    vocab = Vocabulary.build(prepared.tokens[i] for i in train_idx)
-    targets = prepared.frame[properties].astype(float).to_numpy()
-    stats = [[float(np.nanmean(targets[train_idx, j])), float(np.nanstd(targets[train_idx, j])) or 1.0]
-             for j in range(len(properties))]
-    base = build_model("sequence", config, {"vocab": vocab.tokens})
-    model = PropertyHeadVAE({"base_model": "sequence", "base_config": dict(base.config), "properties": properties,
-                             "property_stats": stats, "property_weight": property_weight}, base)
+    return train(data, run_dir, "sequence", model_config, train_config or TrainConfig(seed=seed),
+                 smiles_column=smiles_column, limit=limit, val_fraction=val_fraction,
+                 property_head=list(properties), property_weight=property_weight)
 
-    def dataset(indices) -> Dataset:
-        items = [labelled(base.featurize_tokens(prepared.tokens[i]), targets[i]) for i in indices]
-        return Dataset(items, None, prepared.frame["smiles"].iloc[indices].tolist())
-
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    summary = Trainer(model, dataset(train_idx), dataset(val_idx), train_config, run_dir,
-                      metadata={"data": str(data), "properties": properties}).fit()
-    model.eval()
-    with torch.no_grad():
-        val = dataset(val_idx)
-        mus = [model.encode(model.batch_to_device(b))[0] for b in val.batches(model, 256, bucket=False)]
-        predicted = model.predict_properties(torch.cat(mus)).cpu().numpy()
-    summary["property_r2"] = {p: r2_score(targets[val_idx, j], predicted[:, j]) for j, p in enumerate(properties)}
-    return summary

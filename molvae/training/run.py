@@ -20,6 +20,7 @@ import torch
 from molvae.core.conditions import ConditionEncoder
 from molvae.datasets import read_molecules, resolve_data_path
 from molvae.errors import MolvaeError
+from molvae.models.property_head import PropertyHeadVAE, labelled
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
 from molvae.training import distributed
@@ -42,14 +43,17 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
           train_config: TrainConfig | None = None, conditions: list[str] | None = None,
           labels: list[str] | None = None, smiles_column: str | None = None, limit: int | None = None,
           val_fraction: float = 0.05, max_val: int = 10_000, workers: int = 1,
-          resume: bool = False, init_from: str | Path | None = None) -> dict[str, Any]:
+          resume: bool = False, init_from: str | Path | None = None, property_head: list[str] | None = None,
+          property_weight: float = 1.0) -> dict[str, Any]:
     """Train a model on a molecule file (or ``moses``) and write the run into ``run_dir``.
 
     With ``resume``, the run's own ``config.json`` and ``last.pt`` are used: the same data, split,
     vocabulary and weights, continued with the (possibly extended) bounds of ``train_config``.
     With ``init_from`` (a checkpoint, e.g. the bundled model), training starts from that model's
     weights, architecture, vocabulary and conditions with a fresh optimiser: fine-tuning. Molecules
-    with a token outside its vocabulary are rejected.
+    with a token outside its vocabulary are rejected. With ``property_head`` (built-in properties or
+    numeric columns) a property predictor on z is trained jointly with the VAE (the chemical VAE's
+    multi-task objective, weighted by ``property_weight``); the summary then holds its held-out R².
     """
     run_dir = Path(run_dir)
     train_config = train_config or TrainConfig()
@@ -58,6 +62,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
         settings = json.loads(_read_text(run_dir / "config.json"))
         settings["train"] = {**settings["train"], **_bounds(train_config)}
     elif start:
+        if start["model_name"] == PropertyHeadVAE.model_name:
+            raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
         encoder = ConditionEncoder.from_dict(start["conditions"])
         settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": start["model_name"],
                     "model_config": start["config"], "conditions": list(encoder.continuous),
@@ -69,13 +75,17 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
         settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": model,
                     "model_config": model_config or {}, "conditions": conditions or [], "labels": labels or [],
                     "val_fraction": val_fraction, "max_val": max_val, "train": asdict(train_config)}
+    if not resume:
+        settings.update(property_head=list(property_head or []), property_weight=property_weight)
     config = TrainConfig.from_dict(settings["train"])
     seed_everything(config.seed)
     path = resolve_data_path(settings["data"])
     frame = read_molecules(path, settings["smiles_column"], settings["limit"])
     model_cfg = {**MODELS[settings["model"]].default_config(), **settings["model_config"]}
     longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
-    preparation = {"representation": model_cfg.get("representation", "smiles"), "conditions": settings["conditions"],
+    head = settings.get("property_head", [])
+    computed = list(dict.fromkeys([*settings["conditions"], *head]))  # condition and head columns, each once
+    preparation = {"representation": model_cfg.get("representation", "smiles"), "conditions": computed,
                    "labels": settings["labels"], "max_tokens": longest}
     prepared = cached_preparation(
         path, {**preparation, "smiles_column": settings["smiles_column"], "limit": settings["limit"]},
@@ -98,6 +108,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     if start:
         net.load_state_dict(start["state_dict"])
         train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
+    if head:
+        net = _with_property_head(net, prepared.frame, train_idx, head, settings["property_weight"])
     train_set, val_set = (_dataset(net, prepared, idx, encoder, settings) for idx in (train_idx, val_idx))
     settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
@@ -109,7 +121,34 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
                       metadata={"data": settings["data"], "counts": settings["counts"]})
     if resume:
         trainer.resume(checkpoint)
-    return trainer.fit()
+    summary = trainer.fit()
+    if head:
+        summary["property_r2"] = _head_r2(net, val_set, head)
+    return summary
+
+
+def _with_property_head(base, frame, train_idx: np.ndarray, properties: list[str], weight: float) -> PropertyHeadVAE:
+    """``base`` wrapped with a property head whose targets are standardised on the training split."""
+    values = frame[properties].iloc[train_idx].astype(float).to_numpy()
+    stats = [[float(np.nanmean(col)), float(np.nanstd(col)) or 1.0] for col in values.T]
+    return PropertyHeadVAE({"base_model": base.model_name, "base_config": dict(base.config), "properties": properties,
+                            "property_stats": stats, "property_weight": weight}, base)
+
+
+def _head_r2(model: PropertyHeadVAE, data: Dataset, properties: list[str]) -> dict[str, float]:
+    """Held-out R² of the property head, predicting from the latent means of ``data``."""
+    from sklearn.metrics import r2_score  # noqa: PLC0415
+
+    model.eval()
+    with torch.no_grad():
+        mus = [model.encode(model.batch_to_device(b))[0] for b in data.batches(model, 256, bucket=False)]
+        predicted = model.predict_properties(torch.cat(mus)).float().cpu().numpy()
+    targets = np.stack([item.y for item in data.items])
+    out = {}
+    for j, name in enumerate(properties):
+        known = np.isfinite(targets[:, j])
+        out[name] = float(r2_score(targets[known, j], predicted[known, j])) if known.sum() > 1 else float("nan")
+    return out
 
 
 def _known_tokens(prepared, indices: np.ndarray, vocab: Vocabulary) -> np.ndarray:
@@ -150,8 +189,12 @@ def _fit_conditions(frame, train_idx, conditions, labels, seed) -> ConditionEnco
 
 def _dataset(model, prepared, indices, encoder: ConditionEncoder, settings) -> Dataset:
     rows = prepared.frame.iloc[indices]
-    items = [model.featurize_tokens(prepared.tokens[i]) for i in indices] if hasattr(model, "featurize_tokens") \
-        else [model.featurize(s) for s in rows["smiles"]]
+    base = getattr(model, "base", model)  # a property head wraps the model that reads molecules
+    items = [base.featurize_tokens(prepared.tokens[i]) for i in indices] if hasattr(base, "featurize_tokens") \
+        else [base.featurize(s) for s in rows["smiles"]]
+    if settings.get("property_head"):
+        targets = rows[settings["property_head"]].astype(float).to_numpy()
+        items = [labelled(item, y) for item, y in zip(items, targets)]
     conditions = None
     if encoder:
         conditions = encoder.encode_columns({n: rows[n].astype(float).tolist() for n in settings["conditions"]},

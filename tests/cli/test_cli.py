@@ -6,6 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
+import molvae
 from molvae.cli.main import main
 
 
@@ -61,6 +62,15 @@ def test_train_command_writes_a_run_folder(moses_train_file, tmp_path, capsys):
                    "--batch-size", 64, "--decoder-hidden", 32, "--encoder-hidden", 32, "--no-progress") == 0
     assert {"last.pt", "config.json", "metrics.csv", "rejects.csv"} <= {p.name for p in out.iterdir()}
     assert "stopped after epoch 1, step 2" in capsys.readouterr().out
+
+
+def test_train_with_a_property_head_reports_its_r2(moses_train_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli("train", "--data", moses_train_file, "--limit", 200, "-o", out, "--max-steps", 2,
+                   "--batch-size", 64, "--decoder-hidden", 32, "--encoder-hidden", 32, "--no-progress",
+                   "--property-head", "logP", "QED") == 0
+    assert "property head, held-out R²: logP" in capsys.readouterr().out
+    assert molvae.load_model(out / "last.pt").properties == ["logP", "QED"]
 
 
 @pytest.mark.parametrize("content,message", [
