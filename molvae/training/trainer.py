@@ -178,7 +178,15 @@ class Trainer:
             if cfg.epochs is not None and self.state["epoch"] >= cfg.epochs:
                 stop_reason = f"reached {cfg.epochs} epochs"
                 break
-            train_terms, stop_reason = self._train_epoch(started)
+            try:
+                train_terms, stop_reason = self._train_epoch(started)
+            except KeyboardInterrupt:  # Ctrl-C: keep every finished step, resumable with --resume
+                self.state["minutes"] = (time.monotonic() - started) / 60
+                if distributed.is_main_process():
+                    self._save("last.pt", with_trainer_state=True)
+                    log.warning("interrupted at step %d; saved %s (continue with --resume)",
+                                self.state["step"], self.run_dir / "last.pt")
+                raise
             self.state["epoch"] += 1
             self.state["minutes"] = (time.monotonic() - started) / 60
             row = self._end_epoch(train_terms) if distributed.is_main_process() else None

@@ -94,6 +94,25 @@ def test_fine_tuning_starts_from_the_checkpoint_and_keeps_its_vocabulary(tiny_ru
     assert moved < 1e-3  # a vanishing learning rate leaves the starting weights (not a fresh initialisation)
 
 
+def test_ctrl_c_saves_the_finished_steps_for_resume(moses_train_file, tmp_path, monkeypatch):
+    real_step = Trainer._step
+
+    def interrupted_at_step_4(self, batch, beta):
+        if self.state["step"] == 3:
+            raise KeyboardInterrupt
+        return real_step(self, batch, beta)
+
+    monkeypatch.setattr(Trainer, "_step", interrupted_at_step_4)
+    small = {"decoder_hidden": 32, "encoder_hidden": 32}
+    with pytest.raises(KeyboardInterrupt):
+        train(moses_train_file, tmp_path, model_config=small, limit=300,
+              train_config=TrainConfig(epochs=2, batch_size=32, show_progress=False, diagnostic_molecules=5))
+    assert read_checkpoint(tmp_path / "last.pt")["trainer"]["progress"]["step"] == 3
+    monkeypatch.setattr(Trainer, "_step", real_step)
+    summary = train(None, tmp_path, train_config=TrainConfig(epochs=1, show_progress=False), resume=True)
+    assert summary["epoch"] == 1 and summary["step"] > 3
+
+
 def test_bounded_by_steps_and_saves_on_stop(moses_train_file, tmp_path):
     summary = train(moses_train_file, tmp_path, model_config={"decoder_hidden": 32, "encoder_hidden": 32},
                     train_config=TrainConfig(epochs=5, max_steps=3, show_progress=False, diagnostic_molecules=10),
