@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from molvae.errors import MolvaeError
-
 HELP = "sample a model and score it beside the published MOSES baselines"
 
 
@@ -34,8 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.cli.common import write_table
-    from molvae.cli.evaluate import write_json
+    from molvae.cli.common import write_json, write_table, write_text
     from molvae.evaluation.benchmark import benchmark_moses
 
     out = Path(args.out)
@@ -44,10 +41,7 @@ def run(args: argparse.Namespace) -> None:
                              args.test_molecules, args.iwae_molecules)
     write_table(result.samples, out / "samples.csv")
     write_json(result.as_dict(), out / "metrics.json")
-    try:
-        (out / "moses.md").write_text(result.markdown(), encoding="utf-8")
-    except OSError as err:
-        raise MolvaeError(f"cannot write {out / 'moses.md'}: {err.strerror or err}") from None
+    write_text(result.markdown(), out / "moses.md")
     if not args.no_report:
         from molvae.evaluation.report import report_from_details
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -60,10 +62,25 @@ def load(args: argparse.Namespace):
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a CSV, creating the folder; a path that cannot be written is a one-line error."""
+    return _writing(path, lambda p: frame.to_csv(p, index=False))
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a text file (UTF-8), creating the folder; a path that cannot be written is a one-line error."""
+    return _writing(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(data: dict, path: str | Path) -> Path:
+    """Write JSON (NaN written as null); an unwritable path is a one-line error."""
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in data.items()}
+    return write_text(json.dumps(clean, indent=2) + "\n", path)
+
+
+def _writing(path: str | Path, write) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False)
+        write(path)
     except OSError as err:
         raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
     return path

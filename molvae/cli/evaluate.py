@@ -8,10 +8,7 @@ computed once and cached under $MOLVAE_CACHE (default ~/.cache/molvae).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
-from pathlib import Path
 
 from molvae.errors import MolvaeError
 
@@ -34,19 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference-limit", type=int, help="use a random subset of N reference molecules (quick checks)")
 
 
-def write_json(data: dict, path: str | Path) -> Path:
-    """Write JSON (NaN written as null); an unwritable path is a one-line error."""
-    path = Path(path)
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in data.items()}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(clean, indent=2) + "\n", encoding="utf-8")
-    except OSError as err:
-        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
-    return path
-
-
 def run(args: argparse.Namespace) -> None:
+    from molvae.cli.common import write_json
     from molvae.datasets import read_molecules
     from molvae.evaluation.metrics import evaluate
 
