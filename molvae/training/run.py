@@ -107,6 +107,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
     if start:
         net.load_state_dict(start["state_dict"])
+    if checkpoint:  # a vocabulary fixed by a checkpoint (fine-tuning, or resuming one) may not spell them all
         train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
     if head:
         net = _with_property_head(net, prepared.frame, train_idx, head, settings["property_weight"])
@@ -156,7 +157,7 @@ def _known_tokens(prepared, indices: np.ndarray, vocab: Vocabulary) -> np.ndarra
     known = set(vocab.tokens)
     spelled = [i for i in indices if known.issuperset(prepared.tokens[i])]
     if len(spelled) < len(indices):
-        log.warning("%d molecules use tokens outside the starting model's vocabulary and are skipped",
+        log.warning("%d molecules use tokens outside the model's vocabulary and are skipped",
                     len(indices) - len(spelled))
     return np.asarray(spelled, dtype=np.int64)
 
