@@ -17,7 +17,7 @@ from scipy.special import ndtr
 
 from molvae.errors import MolvaeError
 from molvae.optimization.predictors import GPPredictor
-from molvae.optimization.session import LatentSession
+from molvae.optimization.session import LatentSession, clip_to_ball
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +95,11 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
         raise MolvaeError("batch size and initial design must be positive")
     region = TrustRegion(radius=0.8 if start is None else 0.5,
                          high=2.0 if max_radius is None else max(max_radius, 0.1))
-    if start is not None:
-        session.propose(start[None, :], "start")
-        scales = region.radius * session.rng.uniform(0.05, 1.0, (initial, 1))  # near and far from the start
-        first = start + scales * session.rng.standard_normal((initial, session.dim)) / math.sqrt(session.dim) * 3
-        session.propose(clip_to_ball(first, start, max_radius), "initial")
-    else:
-        session.propose(session.prior(initial), "initial")
+    def around_start(n: int) -> np.ndarray:  # near and far from the start, up to the trust radius
+        scales = region.radius * session.rng.uniform(0.05, 1.0, (n, 1))
+        return scales * session.rng.standard_normal((n, session.dim)) / math.sqrt(session.dim) * 3
+
+    session.propose_initial(initial, start, around_start, max_radius)
     rounds = 0
     while not session.done:
         Z, y = session.arrays()
@@ -122,12 +120,3 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
         region.update(after > before + 1e-9)
         rounds += 1
         log.debug("round %d: best %.4f, radius %.3f, calls %d", rounds, after, region.radius, session.budget.calls)
-
-
-def clip_to_ball(points: np.ndarray, center: np.ndarray, max_radius: float | None) -> np.ndarray:
-    """Pull points that lie farther than ``max_radius`` from ``center`` back onto that sphere."""
-    if max_radius is None:
-        return points
-    offset = points - center
-    norms = np.linalg.norm(offset, axis=1, keepdims=True)
-    return center + offset * np.minimum(1.0, max_radius / np.maximum(norms, 1e-9))

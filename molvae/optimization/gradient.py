@@ -14,9 +14,8 @@ import numpy as np
 import torch
 
 from molvae.errors import MolvaeError
-from molvae.optimization.bayesian import clip_to_ball
 from molvae.optimization.predictors import make_predictor, training_subset
-from molvae.optimization.session import LatentSession
+from molvae.optimization.session import LatentSession, clip_to_ball
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +51,7 @@ def gradient_optimization(session: LatentSession, predictor: str = "mlp", initia
                           max_radius: float | None = None, seed: int = 0) -> None:
     """Rounds of: fit the predictor on everything scored, ascend from the best points, score the paths."""
     center = torch.as_tensor(start, dtype=torch.float32) if start is not None else None
-    if start is not None:
-        session.propose(start[None, :], "start")
-        noise = session.rng.standard_normal((initial, session.dim)) * 0.3
-        session.propose(clip_to_ball(start + noise, start, max_radius), "initial")
-    else:
-        session.propose(session.prior(initial), "initial")
+    session.propose_initial(initial, start, lambda n: session.rng.standard_normal((n, session.dim)) * 0.3, max_radius)
     rounds = 0
     while not session.done:
         Z, y = session.arrays()

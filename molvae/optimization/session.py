@@ -11,6 +11,7 @@ for the optimiser's model. Invalid decodes teach nothing and are never swapped f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -59,6 +60,16 @@ class LatentSession:
     def prior(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.dim, generator=self.generator)
 
+    def propose_initial(self, n: int, start: np.ndarray | None, offsets: Callable[[int], np.ndarray],
+                        max_radius: float | None = None) -> None:
+        """The first design: ``n`` prior points, or the start molecule and then ``start + offsets(n)``
+        kept within ``max_radius`` of it (each optimiser chooses its own spread)."""
+        if start is None:
+            self.propose(self.prior(n), "initial")
+            return
+        self.propose(start[None, :], "start")
+        self.propose(clip_to_ball(start + offsets(n), start, max_radius), "initial")
+
     def propose(self, z: torch.Tensor | np.ndarray, source: str, c: torch.Tensor | None = None) -> list[Outcome]:
         """Decode latent points (N, D), score the new valid molecules and remember what was learned."""
         from molvae.generation import decode  # noqa: PLC0415
@@ -81,3 +92,12 @@ class LatentSession:
         if self.idle >= self.patience and not self.done:
             raise StalledSearch(f"{self.patience} batches in a row brought no new molecule")
         return outcomes
+
+
+def clip_to_ball(points: np.ndarray, center: np.ndarray, max_radius: float | None) -> np.ndarray:
+    """Pull points that lie farther than ``max_radius`` from ``center`` back onto that sphere."""
+    if max_radius is None:
+        return points
+    offset = points - center
+    norms = np.linalg.norm(offset, axis=1, keepdims=True)
+    return center + offset * np.minimum(1.0, max_radius / np.maximum(norms, 1e-9))
