@@ -3,7 +3,7 @@
     python benchmarks/optimization.py qed --budget 1000
     python benchmarks/optimization.py plogp --budget 2500 --max-heavy-atoms 38
     python benchmarks/optimization.py constrained --molecules 800 --budget 80 --delta 0.4 0.6
-    python benchmarks/optimization.py pmo --budget 10000 --seeds 0 1 2
+    python benchmarks/optimization.py pmo --budget 10000 --seeds 0 1 2 --runs benchmarks/results/pmo
     python benchmarks/optimization.py conditional --samples 1000
     python benchmarks/optimization.py predictors --molecules 2000
 
@@ -114,25 +114,38 @@ def run_constrained(args, model) -> dict:
     return out
 
 
+def pmo_run(task: str, seed: int, args, model) -> dict:
+    """One task and seed: AUC top-10 and best score, remembered in ``--runs`` (when given) so an
+    interrupted benchmark continues where it stopped."""
+    record = Path(args.runs) / f"{task}-{args.method}-{args.surrogate}-b{args.budget}-s{seed}.json" if args.runs else None
+    if record and record.exists():
+        return json.loads(record.read_text())
+    started = time.perf_counter()
+    result = optimize("QED" if task == "qed" else task, model, args.method, args.budget, seed=seed,
+                      surrogate=args.surrogate)
+    scores = result.history["score"].to_numpy(dtype=float)
+    run = {"task": task, "seed": seed, "auc_top10": auc_top_k(scores, k=10, every=100, max_calls=args.budget),
+           "top1": float(np.nanmax(scores)), "calls": result.summary["calls"],
+           "seconds": round(time.perf_counter() - started, 1)}
+    if record:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(run) + "\n")
+    return run
+
+
 def run_pmo(args, model) -> dict:
     tasks = args.tasks or PMO_TASKS
     out = {"task": "pmo", "budget": args.budget, "log_every": 100, "seeds": args.seeds, "method": args.method,
-           "auc_top10": {}, "top1": {}}
-    started = time.perf_counter()
+           "surrogate": args.surrogate, "auc_top10": {}, "auc_top10_sd": {}, "top1": {}, "seconds_per_run": {}}
     for task in tasks:
-        name = "QED" if task == "qed" else task
-        aucs, tops = [], []
-        for seed in args.seeds:
-            result = optimize(name, model, args.method, args.budget, seed=seed)
-            scores = result.history["score"].to_numpy(dtype=float)
-            aucs.append(auc_top_k(scores, k=10, every=100, max_calls=args.budget))
-            tops.append(float(np.nanmax(scores)))
+        runs = [pmo_run(task, seed, args, model) for seed in args.seeds]
+        aucs = [r["auc_top10"] for r in runs]
         out["auc_top10"][task] = round(float(np.mean(aucs)), 4)
-        out["top1"][task] = round(float(np.mean(tops)), 4)
-        print(json.dumps({"task": task, "auc_top10": aucs, "top1": tops,
-                          "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+        out["auc_top10_sd"][task] = round(float(np.std(aucs)), 4)
+        out["top1"][task] = round(float(np.mean([r["top1"] for r in runs])), 4)
+        out["seconds_per_run"][task] = round(float(np.mean([r["seconds"] for r in runs])), 1)
+        print(json.dumps({"task": task, "auc_top10": aucs, "seconds": [r["seconds"] for r in runs]}), flush=True)
     out["sum_auc_top10"] = round(sum(out["auc_top10"].values()), 3)
-    out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 
 
@@ -170,6 +183,8 @@ def main() -> None:
     p.add_argument("benchmark", choices=["qed", "plogp", "constrained", "pmo", "conditional", "predictors"])
     p.add_argument("--budget", type=int, default=None, help="oracle calls (per molecule for constrained)")
     p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"])
+    p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"], help="BO model (pmo)")
+    p.add_argument("--runs", help="pmo: keep one JSON per task and seed here and skip runs already there")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--tasks", nargs="+", choices=PMO_TASKS)

@@ -27,9 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-similarity", type=float, metavar="D",
                    help="only score molecules with Tanimoto ≥ D (0..1) to --start")
     p.add_argument("--acquisition", default="ei", choices=["ei", "ucb"], help="BO acquisition (default ei)")
+    p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"],
+                   help="BO model: fingerprint (Tanimoto GP on the decoded molecules, default) or latent "
+                        "(RBF GP on z)")
     p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge"],
                    help="predictor for --method gradient (default mlp ensemble)")
-    p.add_argument("--batch-size", type=int, help="proposals per round (default: budget/20, 10..50)")
+    p.add_argument("--batch-size", type=int, help="proposals per round (default: budget/20, 10..100)")
     p.add_argument("--max-heavy-atoms", type=int, help="only score molecules with at most this many heavy atoms")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--top", type=int, default=10, help="how many of the best molecules to print (default 10)")
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> None:
         start_molecule(args.start)
     result = optimize(oracle, load(args), args.method, args.budget, args.start, args.min_similarity, args.seed,
                       args.out, parse_conditions(args.condition), batch_size=args.batch_size,
-                      acquisition=args.acquisition, predictor=args.predictor,
+                      acquisition=args.acquisition, surrogate=args.surrogate, predictor=args.predictor,
                       max_heavy_atoms=args.max_heavy_atoms, top_k=args.top)
     summary = result.summary
     free = {k.removeprefix("failed_"): v for k, v in summary.items()

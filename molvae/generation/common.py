@@ -28,7 +28,8 @@ def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = N
 def results_frame(model: MoleculeVAE, raws: Sequence[str], properties: bool = True) -> pd.DataFrame:
     """One row per generated string: canonical ``smiles`` (empty when invalid), ``raw``, ``valid``,
     and logP, QED, SA and MW of the valid ones. Invalid strings stay as rows, flagged."""
-    checks = [validate(model.to_smiles(raw)) for raw in raws]
+    unique = {raw: validate(model.to_smiles(raw)) for raw in dict.fromkeys(raws)}  # decoders repeat themselves
+    checks = [unique[raw] for raw in raws]
     frame = pd.DataFrame({"smiles": [c.smiles for c in checks], "raw": list(raws),
                           "valid": [c.valid for c in checks]})
     if properties:

@@ -16,12 +16,13 @@ import numpy as np
 from scipy.special import ndtr
 
 from molvae.errors import MolvaeError
-from molvae.optimization.predictors import GPPredictor
+from molvae.optimization.predictors import FingerprintGP, GPPredictor
 from molvae.optimization.session import LatentSession, clip_to_ball
 
 log = logging.getLogger(__name__)
 
 ACQUISITIONS = ("ei", "ucb")
+SURROGATES = ("fingerprint", "latent")
 
 
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.01) -> np.ndarray:
@@ -85,14 +86,24 @@ def candidate_pool(session: LatentSession, size: int, radius: float, centers: in
 
 
 def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial: int = 100,
-                          acquisition: str = "ei", kappa: float = 2.0, pool_size: int = 3000,
-                          max_gp_points: int = 500, start: np.ndarray | None = None,
-                          max_radius: float | None = None, seed: int = 0) -> None:
-    """Run until the session's budget is spent (or the search stalls)."""
+                          acquisition: str = "ei", kappa: float = 2.0, pool_size: int | None = None,
+                          max_gp_points: int | None = None, start: np.ndarray | None = None,
+                          max_radius: float | None = None, seed: int = 0, surrogate: str = "fingerprint") -> None:
+    """Run until the session's budget is spent (or the search stalls).
+
+    ``surrogate="fingerprint"`` decodes the candidate pool and models the score of each *molecule*
+    with a Tanimoto-kernel GP on its Morgan bits, so only new, valid, admissible molecules compete for
+    the batch; ``"latent"`` models the score as a function of z (RBF GP) and decodes only the chosen
+    points."""
     if acquisition not in ACQUISITIONS:
         raise MolvaeError(f"unknown acquisition {acquisition!r}; choose one of: {', '.join(ACQUISITIONS)}")
+    if surrogate not in SURROGATES:
+        raise MolvaeError(f"unknown surrogate {surrogate!r}; choose one of: {', '.join(SURROGATES)}")
     if batch_size <= 0 or initial <= 0:
         raise MolvaeError("batch size and initial design must be positive")
+    on_molecules = surrogate == "fingerprint"
+    pool_size = pool_size or (2000 if on_molecules else 3000)
+    max_gp_points = max_gp_points or (1000 if on_molecules else 500)
     region = TrustRegion(radius=0.8 if start is None else 0.5,
                          high=2.0 if max_radius is None else max(max_radius, 0.1))
     def around_start(n: int) -> np.ndarray:  # near and far from the start, up to the trust radius
@@ -108,14 +119,22 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
                             candidate_pool(session, batch_size, region.radius, center=start, max_radius=max_radius),
                             "random")
             continue
-        gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
         pool = candidate_pool(session, pool_size, region.radius, center=start, max_radius=max_radius)
-        mean, std = gp.predict(pool)
-        score = (expected_improvement(mean, std, float(y.max())) if acquisition == "ei"
-                 else upper_confidence_bound(mean, std, kappa))
-        chosen = pool[np.argsort(-score)[:batch_size]]
         before = float(y.max())
-        session.propose(chosen, f"bo-{acquisition}")
+
+        def rank(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+            score = (expected_improvement(mean, std, before) if acquisition == "ei"
+                     else upper_confidence_bound(mean, std, kappa))
+            return np.argsort(-score)[:batch_size]
+
+        if on_molecules:
+            z_new, smiles_new = session.fresh(pool)
+            gp = FingerprintGP(max_points=max_gp_points, seed=seed + rounds).fit(*session.known_molecules())
+            chosen = rank(*gp.predict(smiles_new)) if smiles_new else np.zeros(0, dtype=int)
+            session.submit(z_new[chosen], [smiles_new[i] for i in chosen], f"bo-{acquisition}")
+        else:
+            gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
+            session.propose(pool[rank(*gp.predict(pool))], f"bo-{acquisition}")
         after = float(session.arrays()[1].max())
         region.update(after > before + 1e-9)
         rounds += 1

@@ -73,6 +73,10 @@ class OracleBudget:
     def exhausted(self) -> bool:
         return self.calls >= self.budget
 
+    def admissible(self, smiles: str) -> bool:
+        """Whether a canonical SMILES would cost an oracle call: not scored yet and within the constraints."""
+        return smiles not in self.cache and not any(constraint(smiles) for constraint in self.constraints)
+
     def evaluate(self, raws: Sequence[str], source: str = "", extra: Sequence[dict] | None = None
                  ) -> list[Outcome]:
         """Score a batch of proposals (raw SMILES from a decoder) in order, within the budget.

@@ -57,11 +57,12 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
              start: str | None = None, min_similarity: float | None = None, seed: int = 0,
              out: str | Path | None = None, conditions: Mapping[str, float | str] | None = None,
              batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
-             predictor: str = "mlp", max_heavy_atoms: int | None = None, max_radius: float | None = None,
+             surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None, max_radius: float | None = None,
              top_k: int = 10) -> OptimizationResult:
     """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
 
-    ``method``: ``bo`` (GP Bayesian optimisation), ``gradient`` (ascent on a predictor in a trust
+    ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
+    molecules with a Tanimoto GP, ``latent`` models z with an RBF GP), ``gradient`` (ascent on a predictor in a trust
     region) or ``cvae`` (cross-entropy search over z and conditions of a conditional model). With
     ``start`` the search stays near that molecule's latent code; with ``min_similarity`` only molecules
     at least that Tanimoto-similar to it are scored. ``out`` receives every evaluated molecule.
@@ -101,10 +102,10 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         condition = condition_matrix(model, [start], conditions)
     session = LatentSession(model, tracker, condition, seed, greedy=start is None)
     torch.manual_seed(seed)
-    batch = batch_size or max(10, min(50, budget // 20))
+    batch = batch_size or max(10, min(100, budget // 20))
     first = initial or max(10, min(100, budget // 10))
     try:
-        _dispatch(method, session, batch, first, acquisition, predictor, z_start, max_radius, seed)
+        _dispatch(method, session, batch, first, acquisition, surrogate, predictor, z_start, max_radius, seed)
     except StalledSearch as err:
         log.warning("stopped early after %d of %d calls: %s", tracker.calls, budget, err)
     finally:  # Ctrl-C included: what was evaluated is written
@@ -113,14 +114,15 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     return OptimizationResult(tracker.history(), tracker.top(top_k), tracker.summary(), tracker)
 
 
-def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, predictor: str,
-              z_start: np.ndarray | None, max_radius: float | None, seed: int) -> None:
+def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,
+              predictor: str, z_start: np.ndarray | None, max_radius: float | None, seed: int) -> None:
     if z_start is not None and max_radius is None:
         max_radius = 2.0
     if method == "bo":
         from molvae.optimization.bayesian import bayesian_optimization  # noqa: PLC0415
 
-        bayesian_optimization(session, batch, initial, acquisition, start=z_start, max_radius=max_radius, seed=seed)
+        bayesian_optimization(session, batch, initial, acquisition, start=z_start, max_radius=max_radius, seed=seed,
+                              surrogate=surrogate)
     elif method == "gradient":
         from molvae.optimization.gradient import gradient_optimization  # noqa: PLC0415
 

@@ -37,6 +37,7 @@ class LatentSession:
         self.decode_generator = torch.Generator(device=model.device).manual_seed(seed)
         self.Z: list[np.ndarray] = []
         self.y: list[float] = []
+        self.smiles: list[str] = []  # canonical SMILES of each known point
         self.patience, self.idle = patience, 0
 
     @property
@@ -72,21 +73,47 @@ class LatentSession:
 
     def propose(self, z: torch.Tensor | np.ndarray, source: str, c: torch.Tensor | None = None) -> list[Outcome]:
         """Decode latent points (N, D), score the new valid molecules and remember what was learned."""
-        from molvae.generation import decode  # noqa: PLC0415
-
         if self.done or len(z) == 0:
             return []
+        z = np.asarray(z, dtype=np.float32)
+        return self.submit(z, self.decode(z, c), source)
+
+    def decode(self, z: np.ndarray, c: torch.Tensor | None = None) -> list[str]:
+        """Canonical SMILES of latent points (N, D) under the session's condition ("" when invalid)."""
+        from molvae.generation import decode  # noqa: PLC0415
+
         z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
         if c is None and self.condition is not None:
             c = self.condition.expand(len(z), -1)
         frame = decode(self.model, z, c, greedy=self.greedy, properties=False,
                        generator=None if self.greedy else self.decode_generator)
-        outcomes = self.budget.evaluate(frame["smiles"].tolist(), source)
+        return frame["smiles"].tolist()
+
+    def fresh(self, z: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Decode candidate points and keep one point per valid molecule that may still be scored
+        (not yet evaluated, allowed by the budget's constraints): the pool a molecule-level model ranks."""
+        smiles = self.decode(z)
+        keep, seen = [], set()
+        for i, text in enumerate(smiles):
+            if text and text not in seen and self.budget.admissible(text):
+                keep.append(i)
+                seen.add(text)
+        return np.asarray(z)[keep], [smiles[i] for i in keep]
+
+    def known_molecules(self) -> tuple[list[str], np.ndarray]:
+        """Each scored molecule once, with its utility (for models of molecules rather than points)."""
+        first = dict(zip(reversed(self.smiles), reversed(self.y), strict=True))
+        return list(first), np.fromiter(first.values(), float, len(first))
+
+    def submit(self, z: np.ndarray, smiles: list[str], source: str) -> list[Outcome]:
+        """Score decoded molecules (one per latent point) through the budget and remember the known ones."""
+        outcomes = self.budget.evaluate(smiles, source)
         new = 0
-        for point, outcome in zip(z.numpy(), outcomes, strict=True):
+        for point, outcome in zip(np.asarray(z), outcomes, strict=True):
             if outcome.known:
                 self.Z.append(point.astype(np.float64))
                 self.y.append(self.budget.oracle.utility(outcome.value))
+                self.smiles.append(outcome.smiles)
             new += outcome.status in ("evaluated", "oracle_error")
         self.idle = 0 if new else self.idle + 1
         if self.idle >= self.patience and not self.done:
