@@ -1,10 +1,16 @@
-"""Bayesian optimisation in latent space: a Gaussian process on (z, score), EI or UCB, batch proposals.
+"""Bayesian optimisation in latent space: a Gaussian process, EI or UCB, batch proposals.
 
-Each round refits the GP on everything scored so far (capped at ``max_gp_points`` for speed), scores
-a pool of candidate points with the acquisition function and decodes the best ``batch_size``. The
-pool mixes draws from the prior with perturbations of the best molecules' latent points inside a
-trust region whose radius grows after a round that improved the best score and shrinks after
-rounds that did not (Eriksson et al. 2019), so the search can both explore and refine.
+Each round draws a pool of latent points (prior draws plus perturbations of the best molecules'
+points inside a trust region whose radius grows after rounds that improved the best score and
+shrinks after rounds that did not; Eriksson et al. 2019), refits the GP on everything scored so far
+(capped at ``max_gp_points``: the best half and a random rest) and sends the ``batch_size`` best
+candidates by acquisition to the oracle.
+
+Two surrogates. ``fingerprint`` (default) decodes the whole pool first and models the score of each
+*molecule* with a Tanimoto-kernel GP on Morgan bits; only valid molecules that were never scored and
+meet the constraints compete, so no batch slot is spent on a repeat. ``latent`` models the score as
+a function of z (RBF kernel) and decodes only the chosen points: cheaper per round, but it is only
+as good as the latent space is smooth in the property.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from molvae.errors import MolvaeError
-from molvae.optimization.predictors import FingerprintGP, GPPredictor
+from molvae.optimization.fingerprint_gp import FingerprintGP
+from molvae.optimization.predictors import GPPredictor
 from molvae.optimization.session import LatentSession, clip_to_ball
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,14 @@ def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: flo
 
 def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, kappa: float = 2.0) -> np.ndarray:
     return mean + kappa * std
+
+
+def best_by_acquisition(mean: np.ndarray, std: np.ndarray, best: float, acquisition: str, kappa: float,
+                        k: int) -> np.ndarray:
+    """Indices of the ``k`` candidates with the highest EI (over ``best``) or UCB."""
+    score = (expected_improvement(mean, std, best) if acquisition == "ei"
+             else upper_confidence_bound(mean, std, kappa))
+    return np.argsort(-score)[:k]
 
 
 class TrustRegion:
@@ -121,20 +136,16 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
             continue
         pool = candidate_pool(session, pool_size, region.radius, center=start, max_radius=max_radius)
         before = float(y.max())
-
-        def rank(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-            score = (expected_improvement(mean, std, before) if acquisition == "ei"
-                     else upper_confidence_bound(mean, std, kappa))
-            return np.argsort(-score)[:batch_size]
-
         if on_molecules:
             z_new, smiles_new = session.fresh(pool)
             gp = FingerprintGP(max_points=max_gp_points, seed=seed + rounds).fit(*session.known_molecules())
-            chosen = rank(*gp.predict(smiles_new)) if smiles_new else np.zeros(0, dtype=int)
+            chosen = (best_by_acquisition(*gp.predict(smiles_new), before, acquisition, kappa, batch_size)
+                      if smiles_new else np.zeros(0, dtype=int))
             session.submit(z_new[chosen], [smiles_new[i] for i in chosen], f"bo-{acquisition}")
         else:
             gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
-            session.propose(pool[rank(*gp.predict(pool))], f"bo-{acquisition}")
+            chosen = best_by_acquisition(*gp.predict(pool), before, acquisition, kappa, batch_size)
+            session.propose(pool[chosen], f"bo-{acquisition}")
         after = float(session.arrays()[1].max())
         region.update(after > before + 1e-9)
         rounds += 1

@@ -31,8 +31,8 @@ def test_user_function_that_fails_on_some_molecules(tiny_run, tmp_path, monkeypa
         "    return float('nan') if 'O' in smiles else len(smiles)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "u.csv"
-    assert run_cli("optimize", "--objective", "my_scores:score", "--budget", 15, "--model", tiny_run["model"],
-                   "-o", out) == 0
+    assert run_cli("optimize", "--objective", "my_scores:score", "--budget", 15, "--surrogate", "latent",
+                   "--model", tiny_run["model"], "-o", out) == 0
     frame = pd.read_csv(out)
     assert len(frame) == 15
     failed = frame[frame["status"] == "oracle_error"]

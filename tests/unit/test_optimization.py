@@ -55,6 +55,11 @@ def test_a_failing_objective_is_a_counted_failure_and_the_run_goes_on(caplog):
     assert budget.top(5)["smiles"].tolist() == ["CCO"]
 
 
+def test_unknown_bo_surrogate_is_a_clear_error_before_the_model_loads():
+    with pytest.raises(MolvaeError, match="unknown surrogate 'tree'; choose one of: fingerprint, latent"):
+        optimize("QED", "no-such-model.pt", "bo", budget=10, surrogate="tree")
+
+
 def test_budget_must_be_positive():
     with pytest.raises(MolvaeError, match="positive"):
         OracleBudget(get_oracle("QED"), 0)
@@ -123,12 +128,48 @@ def test_predictors_report_heldout_r2_and_differentiable_means():
     assert float(make_predictor("ridge").fit(Z, y).torch_mean(path[-1]).min()) > 2.0  # and climbs
 
 
-@pytest.mark.parametrize("method", ["bo", "gradient", "cvae"])
-def test_every_method_respects_the_budget_and_only_scores_decoded_molecules(tiny_run, method, tmp_path):
+def test_tanimoto_kernel_matches_rdkit_and_the_fingerprint_gp_predicts_unseen_molecules(moses_test_smiles):
+    from rdkit import Chem, DataStructs
+    from rdkit.Chem import rdFingerprintGenerator
+
+    from molvae.chem.fingerprints import morgan_matrix
+    from molvae.chem.properties import property_table
+    from molvae.optimization.fingerprint_gp import FingerprintGP, TanimotoKernel
+    from molvae.optimization.predictors import r2_score
+
+    smiles = moses_test_smiles[:400]
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    fps = [generator.GetFingerprint(Chem.MolFromSmiles(s)) for s in smiles[:20]]
+    expected = np.array([DataStructs.BulkTanimotoSimilarity(fp, fps) for fp in fps])
+    X = morgan_matrix(smiles[:20])
+    assert np.allclose(TanimotoKernel()(X), expected) and np.allclose(TanimotoKernel()(X[:3], X), expected[:3])
+    logp = property_table(smiles, ("logP",))["logP"].to_numpy()
+    gp = FingerprintGP(max_points=300).fit(smiles[:300], logp[:300])
+    mean, std = gp.predict(smiles[300:])
+    assert r2_score(logp[300:], mean) > 0.4 and (std > 0).all()
+
+
+def test_fingerprint_bo_ranks_only_new_admissible_molecules(tiny_run):
+    from molvae.optimization.session import LatentSession
+
+    model = molvae.load_model(tiny_run["model"])
+    budget = OracleBudget(get_oracle("logP"), 1000, [lambda s: "too long" if len(s) > 30 else None])
+    session = LatentSession(model, budget, seed=0)
+    session.propose(session.prior(20).numpy(), "initial")
+    z, smiles = session.fresh(np.concatenate([np.stack(session.Z), session.prior(40).numpy()]))
+    assert len(z) == len(smiles) > 0 and len(set(smiles)) == len(smiles)
+    assert not set(smiles) & set(budget.cache) and all(len(s) <= 30 for s in smiles)
+    known, y = session.known_molecules()
+    assert len(known) == len(set(known)) == len(y) == len(budget.cache)
+
+
+@pytest.mark.parametrize("method,surrogate", [("bo", "fingerprint"), ("bo", "latent"), ("gradient", None),
+                                              ("cvae", None)])
+def test_every_method_respects_the_budget_and_only_scores_decoded_molecules(tiny_run, method, surrogate, tmp_path):
     model = molvae.load_model(tiny_run["model"])
     fn = Counting()
     result = optimize(Oracle("len", fn, takes_mol=False), model, method, budget=25, seed=1, out=tmp_path / "o.csv",
-                      predictor="ridge")
+                      predictor="ridge", surrogate=surrogate or "fingerprint")
     history = pd.read_csv(tmp_path / "o.csv")
     assert 0 < len(history) <= 25 and len(fn.calls) == len(history) == result.summary["calls"]
     assert history["call"].tolist() == list(range(1, len(history) + 1))
