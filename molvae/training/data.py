@@ -62,7 +62,7 @@ def prepare_molecules(frame: pd.DataFrame, representation: str, conditions: Sequ
     computed = tuple(n for n in conditions if n not in frame.columns)
     for name in computed:
         if name not in PROPERTY_FUNCTIONS:
-            raise MolvaeError(f"condition {name!r} is neither a column of the data nor a built-in property; "
+            raise MolvaeError(f"{name!r} is neither a column of the data nor a built-in property; "
                               f"columns: {', '.join(c for c in frame.columns if c not in ('smiles', 'line'))}; "
                               f"properties: {', '.join(PROPERTY_FUNCTIONS)}")
     for name in labels:

@@ -71,6 +71,9 @@ def test_train_with_a_property_head_reports_its_r2(moses_train_file, tmp_path, c
                    "--property-head", "logP", "QED") == 0
     assert "property head, held-out R²: logP" in capsys.readouterr().out
     assert molvae.load_model(out / "last.pt").properties == ["logP", "QED"]
+    assert run_cli("train", "--data", moses_train_file, "-o", tmp_path / "bad", "--property-head", "potency") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'potency' is neither a column of the data nor a built-in property" in err[0]
 
 
 @pytest.mark.parametrize("content,message", [
