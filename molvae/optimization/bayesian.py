@@ -117,7 +117,7 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
     if batch_size <= 0 or initial <= 0:
         raise MolvaeError("batch size and initial design must be positive")
     on_molecules = surrogate == "fingerprint"
-    pool_size = pool_size or (2000 if on_molecules else 3000)
+    pool_size = pool_size or (min(2000, 40 * batch_size) if on_molecules else 3000)
     max_gp_points = max_gp_points or (1000 if on_molecules else 500)
     region = TrustRegion(radius=0.8 if start is None else 0.5,
                          high=2.0 if max_radius is None else max(max_radius, 0.1))
