@@ -106,10 +106,9 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
                           max_radius: float | None = None, seed: int = 0, surrogate: str = "fingerprint") -> None:
     """Run until the session's budget is spent (or the search stalls).
 
-    ``surrogate="fingerprint"`` decodes the candidate pool and models the score of each *molecule*
-    with a Tanimoto-kernel GP on its Morgan bits, so only new, valid, admissible molecules compete for
-    the batch; ``"latent"`` models the score as a function of z (RBF GP) and decodes only the chosen
-    points."""
+    ``surrogate`` is ``fingerprint`` or ``latent`` (see the module notes). The fingerprint surrogate
+    decodes a pool of 40 × ``batch_size`` points (at most 2,000) per round and trains on at most 1,000
+    molecules; the latent one scores 3,000 points and trains on at most 500."""
     if acquisition not in ACQUISITIONS:
         raise MolvaeError(f"unknown acquisition {acquisition!r}; choose one of: {', '.join(ACQUISITIONS)}")
     if surrogate not in SURROGATES:

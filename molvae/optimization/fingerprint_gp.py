@@ -58,15 +58,13 @@ class FingerprintGP:
     on Morgan bits, normalised targets, at most ``max_points`` training molecules (best half and a
     random rest). ``fit(smiles, y)`` and ``predict(smiles) -> (mean, std)``."""
 
-    kind = "fingerprint-gp"
-
     def __init__(self, max_points: int = 1000, seed: int = 0):
         self.max_points, self.seed = max_points, seed
 
-    def fit(self, smiles: Sequence[str], y: np.ndarray, fingerprints: np.ndarray | None = None) -> FingerprintGP:
+    def fit(self, smiles: Sequence[str], y: np.ndarray) -> FingerprintGP:
         y = np.asarray(y, float)
         keep = training_subset(y, self.max_points, np.random.default_rng(self.seed))
-        X = fingerprints[keep] if fingerprints is not None else morgan_matrix([smiles[i] for i in keep])
+        X = morgan_matrix([smiles[i] for i in keep])
         kernel = ConstantKernel(1.0, (1e-2, 1e2)) * TanimotoKernel() + WhiteKernel(0.1, (1e-5, 1.0))
         self.gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=self.seed)
         with warnings.catch_warnings():
@@ -74,7 +72,5 @@ class FingerprintGP:
             self.gp.fit(X, y[keep])
         return self
 
-    def predict(self, smiles: Sequence[str] | None = None, fingerprints: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        X = fingerprints if fingerprints is not None else morgan_matrix(list(smiles))
-        return self.gp.predict(X, return_std=True)
+    def predict(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self.gp.predict(morgan_matrix(list(smiles)), return_std=True)

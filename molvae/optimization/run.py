@@ -57,13 +57,13 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
              start: str | None = None, min_similarity: float | None = None, seed: int = 0,
              out: str | Path | None = None, conditions: Mapping[str, float | str] | None = None,
              batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
-             surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None, max_radius: float | None = None,
-             top_k: int = 10) -> OptimizationResult:
+             surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None,
+             max_radius: float | None = None, top_k: int = 10) -> OptimizationResult:
     """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
 
     ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
-    molecules with a Tanimoto GP, ``latent`` models z with an RBF GP), ``gradient`` (ascent on a predictor in a trust
-    region) or ``cvae`` (cross-entropy search over z and conditions of a conditional model). With
+    molecules with a Tanimoto GP, ``latent`` models z with an RBF GP), ``gradient`` (ascent on a
+    predictor in a trust region) or ``cvae`` (cross-entropy search over z and conditions of a conditional model). With
     ``start`` the search stays near that molecule's latent code; with ``min_similarity`` only molecules
     at least that Tanimoto-similar to it are scored. ``out`` receives every evaluated molecule.
     """
@@ -75,7 +75,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     if method == "bo":
         from molvae.optimization.bayesian import ACQUISITIONS, SURROGATES  # noqa: PLC0415 (loads scikit-learn)
 
-        for name, value, allowed in (("acquisition", acquisition, ACQUISITIONS), ("surrogate", surrogate, SURROGATES)):
+        for name, value, allowed in (("acquisition", acquisition, ACQUISITIONS),
+                                     ("surrogate", surrogate, SURROGATES)):
             if value not in allowed:
                 raise MolvaeError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
     for name, value in (("batch size", batch_size), ("initial design size", initial), ("top-k", top_k)):
