@@ -117,7 +117,8 @@ def run_constrained(args, model) -> dict:
 def pmo_run(task: str, seed: int, args, model) -> dict:
     """One task and seed: AUC top-10 and best score, remembered in ``--runs`` (when given) so an
     interrupted benchmark continues where it stopped."""
-    record = Path(args.runs) / f"{task}-{args.method}-{args.surrogate}-b{args.budget}-s{seed}.json" if args.runs else None
+    name = f"{task}-{args.method}-{args.surrogate}-b{args.budget}-s{seed}.json"
+    record = Path(args.runs) / name if args.runs else None
     if record and record.exists():
         return json.loads(record.read_text())
     started = time.perf_counter()

@@ -3,9 +3,12 @@
 A :class:`LatentSession` holds the model, the :class:`~molvae.optimization.budget.OracleBudget` and
 the (z, utility) pairs learned so far. ``propose(z)`` decodes each latent point greedily (so a point
 always means the same molecule; near a start molecule, where greedy decodes of nearby points are all
-the same molecule, tokens are sampled instead to reach its neighbours), sends the SMILES through the budget, and keeps every point whose
-molecule has a known score (a new evaluation, or a duplicate whose score is cached) as training data
-for the optimiser's model. Invalid decodes teach nothing and are never swapped for other molecules.
+the same molecule, tokens are sampled instead to reach its neighbours), sends the SMILES through the
+budget, and keeps every point whose molecule has a known score (a new evaluation, or a duplicate
+whose score is cached) as training data for the optimiser's model. ``fresh(z)`` decodes without
+scoring and keeps only molecules that would cost a call, for optimisers that rank molecules before
+choosing; ``submit`` then scores the chosen ones. Invalid decodes teach nothing and are never
+swapped for other molecules.
 """
 
 from __future__ import annotations
