@@ -2,7 +2,7 @@
 
     python benchmarks/optimization.py qed --budget 1000
     python benchmarks/optimization.py plogp --budget 2500 --max-heavy-atoms 38
-    python benchmarks/optimization.py constrained --molecules 800 --budget 80 --delta 0.4 0.6
+    python benchmarks/optimization.py constrained --molecules 800 --budget 80 --runs benchmarks/results/constrained
     python benchmarks/optimization.py pmo --budget 10000 --seeds 0 1 2 --runs benchmarks/results/pmo
     python benchmarks/optimization.py conditional --samples 1000
     python benchmarks/optimization.py predictors --molecules 2000
@@ -81,32 +81,47 @@ def lowest_plogp_test_molecules(n: int) -> list[tuple[str, float]]:
     return values[:n]
 
 
-def run_constrained(args, model) -> dict:
+def constrained_run(smiles: str, start_value: float, delta: float, args, model, done: dict) -> float:
+    """Improvement of one start molecule at one δ (0 when nothing better within δ was found); with
+    ``--runs`` each result is appended to a JSON-lines file and reused by a later, resumed run."""
     from molvae.chem import parse_smiles
     from molvae.optimization.oracles import tanimoto
 
+    key = f"{delta}|{smiles}"
+    if key in done:
+        return done[key]
+    result = optimize("penalized_logP", model, args.method, args.budget, start=smiles, min_similarity=delta,
+                      seed=args.seed, batch_size=10, initial=20, surrogate=args.surrogate)
+    history = result.history
+    others = history[(history["status"] == "evaluated") & (history["smiles"] != smiles)]
+    improvement = 0.0
+    if len(others) and float(others["score"].max()) > start_value:
+        winner = others.loc[others["score"].idxmax(), "smiles"]  # check the constraint really held
+        assert tanimoto(parse_smiles(winner), parse_smiles(smiles)) >= delta
+        improvement = float(others["score"].max()) - start_value
+    if args.runs:
+        record = Path(args.runs) / f"constrained-{args.method}-{args.surrogate}-b{args.budget}-s{args.seed}.jsonl"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with record.open("a") as handle:
+            handle.write(json.dumps({"key": key, "improvement": improvement}) + "\n")
+    return improvement
+
+
+def run_constrained(args, model) -> dict:
     molecules = lowest_plogp_test_molecules(800)[: args.molecules]
     out = {"task": "constrained_penalized_logP", "molecules": len(molecules), "of": 800,
-           "budget_per_molecule": args.budget, "method": args.method, "seed": args.seed, "deltas": {}}
+           "budget_per_molecule": args.budget, "method": args.method, "surrogate": args.surrogate,
+           "seed": args.seed, "deltas": {}}
+    done = {}
+    record = Path(args.runs or ".") / f"constrained-{args.method}-{args.surrogate}-b{args.budget}-s{args.seed}.jsonl"
+    if args.runs and record.exists():
+        done = {row["key"]: row["improvement"] for row in map(json.loads, record.read_text().splitlines())}
     started = time.perf_counter()
     for delta in args.delta:
-        improvements, successes = [], 0
-        for smiles, start_value in molecules:
-            result = optimize("penalized_logP", model, args.method, args.budget, start=smiles,
-                              min_similarity=delta, seed=args.seed, batch_size=10, initial=20)
-            history = result.history
-            others = history[(history["status"] == "evaluated") & (history["smiles"] != smiles)]
-            best = float(others["score"].max()) if len(others) else float("nan")
-            improved = len(others) > 0 and best > start_value
-            successes += improved
-            improvements.append(best - start_value if improved else 0.0)
-            if improved:  # check the constraint really held for the winner
-                winner = others.loc[others["score"].idxmax(), "smiles"]
-                assert tanimoto(parse_smiles(winner), parse_smiles(smiles)) >= delta
-        imp = np.asarray(improvements)
+        imp = np.asarray([constrained_run(smiles, value, delta, args, model, done) for smiles, value in molecules])
         ok = imp[imp > 0]
         out["deltas"][str(delta)] = {
-            "success_rate": round(successes / len(molecules), 4),
+            "success_rate": round(len(ok) / len(molecules), 4),
             "improvement_all_mean": round(float(imp.mean()), 3), "improvement_all_sd": round(float(imp.std()), 3),
             "improvement_success_mean": round(float(ok.mean()), 3) if len(ok) else None,
             "improvement_success_sd": round(float(ok.std()), 3) if len(ok) else None}
@@ -185,7 +200,7 @@ def main() -> None:
     p.add_argument("--budget", type=int, default=None, help="oracle calls (per molecule for constrained)")
     p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"])
     p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"], help="BO model (pmo)")
-    p.add_argument("--runs", help="pmo: keep one JSON per task and seed here and skip runs already there")
+    p.add_argument("--runs", help="pmo, constrained: keep each finished run here and skip it when resumed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--tasks", nargs="+", choices=PMO_TASKS)
