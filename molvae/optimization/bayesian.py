@@ -32,6 +32,13 @@ ACQUISITIONS = ("ei", "ucb")
 SURROGATES = ("fingerprint", "latent")
 
 
+def check_options(acquisition: str, surrogate: str) -> None:
+    """A one-line error for an acquisition or surrogate this module does not know."""
+    for name, value, allowed in (("acquisition", acquisition, ACQUISITIONS), ("surrogate", surrogate, SURROGATES)):
+        if value not in allowed:
+            raise MolvaeError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+
+
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.01) -> np.ndarray:
     std = np.maximum(std, 1e-9)
     gap = mean - best - xi
@@ -109,10 +116,7 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
     ``surrogate`` is ``fingerprint`` or ``latent`` (see the module notes). The fingerprint surrogate
     decodes a pool of 40 × ``batch_size`` points (at most 2,000) per round and trains on at most 1,000
     molecules; the latent one scores 3,000 points and trains on at most 500."""
-    if acquisition not in ACQUISITIONS:
-        raise MolvaeError(f"unknown acquisition {acquisition!r}; choose one of: {', '.join(ACQUISITIONS)}")
-    if surrogate not in SURROGATES:
-        raise MolvaeError(f"unknown surrogate {surrogate!r}; choose one of: {', '.join(SURROGATES)}")
+    check_options(acquisition, surrogate)
     if batch_size <= 0 or initial <= 0:
         raise MolvaeError("batch size and initial design must be positive")
     on_molecules = surrogate == "fingerprint"

@@ -73,12 +73,9 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
         raise MolvaeError(f"budget must be a positive number of oracle calls, got {budget}")
     if method == "bo":
-        from molvae.optimization.bayesian import ACQUISITIONS, SURROGATES  # noqa: PLC0415 (loads scikit-learn)
+        from molvae.optimization.bayesian import check_options  # noqa: PLC0415 (loads scikit-learn)
 
-        for name, value, allowed in (("acquisition", acquisition, ACQUISITIONS),
-                                     ("surrogate", surrogate, SURROGATES)):
-            if value not in allowed:
-                raise MolvaeError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+        check_options(acquisition, surrogate)
     for name, value in (("batch size", batch_size), ("initial design size", initial), ("top-k", top_k)):
         if value is not None and value < 1:
             raise MolvaeError(f"{name} must be positive, got {value}")
