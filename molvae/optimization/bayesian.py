@@ -141,9 +141,10 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
         before = float(y.max())
         if on_molecules:
             z_new, smiles_new = session.fresh(pool)
-            gp = FingerprintGP(max_points=max_gp_points, seed=seed + rounds).fit(*session.known_molecules())
-            chosen = (best_by_acquisition(*gp.predict(smiles_new), before, acquisition, kappa, batch_size)
-                      if smiles_new else np.zeros(0, dtype=int))
+            chosen = np.zeros(0, dtype=int)
+            if smiles_new:  # an empty pool is a stalled round: no GP to fit
+                gp = FingerprintGP(max_points=max_gp_points, seed=seed + rounds).fit(*session.known_molecules())
+                chosen = best_by_acquisition(*gp.predict(smiles_new), before, acquisition, kappa, batch_size)
             session.submit(z_new[chosen], [smiles_new[i] for i in chosen], f"bo-{acquisition}")
         else:
             gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
