@@ -30,8 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"],
                    help="BO model: fingerprint (Tanimoto GP on the decoded molecules, default) or latent "
                         "(RBF GP on z)")
-    p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge"],
-                   help="predictor for --method gradient (default mlp ensemble)")
+    p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge", "head"],
+                   help="predictor for --method gradient: mlp ensemble (default), gp or ridge fitted on the "
+                        "scores so far, or head: the model's own property head (molvae train --property-head)")
     p.add_argument("--batch-size", type=int, help="proposals per round (default: budget/20, 10..100)")
     p.add_argument("--max-heavy-atoms", type=int, help="only score molecules with at most this many heavy atoms")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -55,7 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-fraction", type=float, default=0.05)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
-    g.add_argument("--no-amp", action="store_true", help="no bf16 mixed precision (used on CUDA and on CPUs with native bf16)")
+    g.add_argument("--no-amp", action="store_true",
+                   help="no bf16 mixed precision (used on CUDA and on CPUs with native bf16)")
     g.add_argument("--workers", type=int, default=1, help="processes for data preparation")
     g = p.add_argument_group("collapse guards")
     g.add_argument("--beta", type=float, default=1.0, help="final KL weight β")

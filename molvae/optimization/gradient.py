@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from molvae.errors import MolvaeError
-from molvae.optimization.predictors import make_predictor, training_subset
+from molvae.optimization.predictors import PropertyHeadPredictor, make_predictor, training_subset
 from molvae.optimization.session import LatentSession, clip_to_ball
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,15 @@ def ascend(predictor, z0: torch.Tensor, steps: int = 20, lr: float = 0.1, radius
     return torch.stack(path)
 
 
-def gradient_optimization(session: LatentSession, predictor: str = "mlp", initial: int = 100, starts: int = 10,
-                          steps: int = 8, lr: float = 0.4, radius: float = 2.5, start: np.ndarray | None = None,
-                          max_radius: float | None = None, seed: int = 0) -> None:
-    """Rounds of: fit the predictor on everything scored, ascend from the best points, score the paths."""
+def gradient_optimization(session: LatentSession, predictor: str | PropertyHeadPredictor = "mlp", initial: int = 100,
+                          starts: int = 10, steps: int = 8, lr: float = 0.4, radius: float = 2.5,
+                          start: np.ndarray | None = None, max_radius: float | None = None, seed: int = 0) -> None:
+    """Rounds of: fit the predictor on everything scored, ascend from the best points, score the paths.
+
+    ``predictor`` is a post-hoc kind (``mlp``, ``gp``, ``ridge``), refitted every round, or a ready
+    predictor such as the model's own :class:`PropertyHeadPredictor`, used as it is."""
+    fixed = None if isinstance(predictor, str) else predictor
+    source = f"gradient-{predictor if fixed is None else fixed.kind}"
     center = torch.as_tensor(start, dtype=torch.float32) if start is not None else None
     session.propose_initial(initial, start, lambda n: session.rng.standard_normal((n, session.dim)) * 0.3, max_radius)
     rounds = 0
@@ -61,11 +66,10 @@ def gradient_optimization(session: LatentSession, predictor: str = "mlp", initia
                                          start, max_radius), "random")
             continue
         keep = training_subset(y, 600, session.rng)
-        model = make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
+        model = fixed or make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
         # start from the best points, jittered so repeated rounds explore new paths
         z0 = session.best(starts) + session.rng.standard_normal((min(starts, len(y)), session.dim)) * 0.3
         path = ascend(model, torch.as_tensor(z0, dtype=torch.float32), steps, lr, radius, center, max_radius)
-        session.propose(path.reshape(-1, session.dim).numpy(), f"gradient-{predictor}")
+        session.propose(path.reshape(-1, session.dim).numpy(), source)
         rounds += 1
         log.debug("round %d: best %.4f, calls %d", rounds, session.arrays()[1].max(), session.budget.calls)
-

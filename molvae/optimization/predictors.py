@@ -162,11 +162,14 @@ class MLPEnsemble:
 
 
 class PropertyHeadPredictor:
-    """The head of a jointly trained :class:`~molvae.models.property_head.PropertyHeadVAE` as a predictor."""
+    """The head of a jointly trained :class:`~molvae.models.property_head.PropertyHeadVAE` as a predictor.
+
+    It predicts property ``prop`` in its own units, or its negative with ``maximize=False`` (the
+    utility of a minimised objective such as SA), so gradient ascent can climb it as it is."""
 
     kind = "head"
 
-    def __init__(self, model, prop: str | None = None):
+    def __init__(self, model, prop: str | None = None, maximize: bool = True):
         if not hasattr(model, "predict_properties"):
             raise MolvaeError("this model has no property head; train one with molvae train --property-head")
         self.model = model
@@ -174,12 +177,13 @@ class PropertyHeadPredictor:
         if prop not in model.properties:
             raise MolvaeError(f"the model's head predicts {', '.join(model.properties)}, not {prop!r}")
         self.index = model.properties.index(prop)
+        self.sign = 1.0 if maximize else -1.0
 
     def fit(self, Z, y) -> PropertyHeadPredictor:
         return self  # trained with the VAE
 
     def torch_mean(self, z: torch.Tensor) -> torch.Tensor:
-        return self.model.predict_properties(z.to(self.model.device).float())[:, self.index].cpu()
+        return self.sign * self.model.predict_properties(z.to(self.model.device).float())[:, self.index].cpu()
 
     def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.no_grad():

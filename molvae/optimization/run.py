@@ -22,6 +22,7 @@ from molvae.optimization.budget import OracleBudget
 from molvae.optimization.constraints import (check_similarity, heavy_atom_constraint, similarity_constraint,
                                              start_molecule)
 from molvae.optimization.oracles import Oracle, get_oracle
+from molvae.optimization.predictors import PREDICTORS, PropertyHeadPredictor
 from molvae.optimization.session import LatentSession, StalledSearch
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,11 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
 
     ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
     molecules with a Tanimoto GP, ``latent`` models z with an RBF GP), ``gradient`` (ascent on a
-    predictor in a trust region) or ``cvae`` (cross-entropy search over z and conditions of a conditional model). With
-    ``start`` the search stays near that molecule's latent code; with ``min_similarity`` only molecules
-    at least that Tanimoto-similar to it are scored. ``out`` receives every evaluated molecule.
+    ``predictor`` in a trust region: ``mlp``, ``gp`` or ``ridge`` fitted on the scores so far, or
+    ``head``, the model's own property head for the objective) or ``cvae`` (cross-entropy search over
+    z and conditions of a conditional model). With ``start`` the search stays near that molecule's
+    latent code; with ``min_similarity`` only molecules at least that Tanimoto-similar to it are
+    scored. ``out`` receives every evaluated molecule.
     """
     oracle = get_oracle(objective)
     if method not in METHODS:
@@ -76,6 +79,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         from molvae.optimization.bayesian import check_options  # noqa: PLC0415 (loads scikit-learn)
 
         check_options(acquisition, surrogate)
+    if method == "gradient" and predictor not in (*PREDICTORS, "head"):
+        raise MolvaeError(f"unknown predictor {predictor!r}; choose one of: {', '.join(PREDICTORS)}, head")
     for name, value in (("batch size", batch_size), ("initial design size", initial), ("top-k", top_k)):
         if value is not None and value < 1:
             raise MolvaeError(f"{name} must be positive, got {value}")
@@ -96,6 +101,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
 
     model = resolve_model(model)
     model.eval()
+    if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
+        predictor = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
     tracker = OracleBudget(oracle, int(budget), constraints)
     condition, z_start = fixed_condition(model, conditions), None
     if start is not None:
@@ -119,7 +126,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
 
 
 def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,
-              predictor: str, z_start: np.ndarray | None, max_radius: float | None, seed: int) -> None:
+              predictor: str | PropertyHeadPredictor, z_start: np.ndarray | None, max_radius: float | None,
+              seed: int) -> None:
     if z_start is not None and max_radius is None:
         max_radius = 2.0
     if method == "bo":

@@ -55,6 +55,7 @@ def test_list_objectives(capsys):
     (["--objective", ":score"], "must look like module:function"),
     (["--objective", "QED", "--batch-size", "-5"], "batch size must be positive"),
     (["--objective", "QED", "--top", "0"], "top-k must be positive"),
+    (["--objective", "QED", "--method", "gradient", "--predictor", "head"], "this model has no property head"),
 ])
 def test_bad_input_is_one_line(tiny_run, tmp_path, capsys, args, message):
     code = run_cli("optimize", *args, "--model", tiny_run["model"], "-o", tmp_path / "x.csv")

@@ -23,8 +23,9 @@ def test_tiny_model_overfits_50_molecules(moses_test_smiles, tmp_path):
                          "decoder_hidden": 256, "latent_dim": 32, "word_dropout": 0.0}, vocab)
     data = Dataset([model.featurize(s) for s in smiles], None, smiles)
     repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
-    config = TrainConfig(epochs=30, batch_size=50, bucket_by_length=False, lr=3e-3, warmup_steps=10, beta=0.01, beta_schedule="constant",
-                         patience=None, diagnostic_molecules=0, show_progress=False, device="cpu")
+    config = TrainConfig(epochs=30, batch_size=50, bucket_by_length=False, lr=3e-3, warmup_steps=10, beta=0.01,
+                         beta_schedule="constant", patience=None, diagnostic_molecules=0, show_progress=False,
+                         device="cpu")
     Trainer(model, repeated, data, config, tmp_path).fit()
     assert reconstruction_accuracy(model.eval(), data, limit=50) == 1.0
 
@@ -63,7 +64,8 @@ def test_samples_are_validated_and_invalid_rows_kept(tiny_run):
     assert len(frame) == 100
     for _, row in frame.iterrows():
         assert row["valid"] == bool(row["smiles"])
-        assert row["valid"] == (molvae.chem.canonical_smiles(row["smiles"]) == row["smiles"] if row["smiles"] else False)
+        canonical = bool(row["smiles"]) and molvae.chem.canonical_smiles(row["smiles"]) == row["smiles"]
+        assert row["valid"] == canonical
 
 
 def test_resume_continues_where_the_run_stopped(tiny_run, tmp_path):
@@ -81,7 +83,8 @@ def test_resume_continues_where_the_run_stopped(tiny_run, tmp_path):
 def test_fine_tuning_starts_from_the_checkpoint_and_keeps_its_vocabulary(tiny_run, tmp_path):
     start = read_checkpoint(tiny_run["model"])
     data = tmp_path / "data.csv"
-    data.write_text("smiles\n" + "CCO\nc1ccccc1O\nCC(=O)N\n" * 10 + "CC[Se]C\n")  # [Se]: no such token in the start model
+    # [Se]: no such token in the start model
+    data.write_text("smiles\n" + "CCO\nc1ccccc1O\nCC(=O)N\n" * 10 + "CC[Se]C\n")
     train(data, tmp_path / "run", init_from=tiny_run["model"],
                     train_config=TrainConfig(epochs=1, lr=1e-9, warmup_steps=1, show_progress=False,
                                              diagnostic_molecules=5, device="cpu"))

@@ -55,9 +55,11 @@ def test_a_failing_objective_is_a_counted_failure_and_the_run_goes_on(caplog):
     assert budget.top(5)["smiles"].tolist() == ["CCO"]
 
 
-def test_unknown_bo_surrogate_is_a_clear_error_before_the_model_loads():
+def test_unknown_bo_surrogate_or_predictor_is_a_clear_error_before_the_model_loads():
     with pytest.raises(MolvaeError, match="unknown surrogate 'tree'; choose one of: fingerprint, latent"):
         optimize("QED", "no-such-model.pt", "bo", budget=10, surrogate="tree")
+    with pytest.raises(MolvaeError, match="unknown predictor 'svm'; choose one of: gp, ridge, mlp, head"):
+        optimize("QED", "no-such-model.pt", "gradient", budget=10, predictor="svm")
 
 
 def test_budget_must_be_positive():
@@ -232,3 +234,12 @@ def test_property_head_trains_jointly_and_reloads(moses_train_file, tmp_path):
     predicted = PropertyHeadPredictor(model, "logP").predict(mu.numpy())[0]
     assert predicted.shape == (1,) and np.isfinite(predicted).all()
     assert molvae.sample(model, 5, seed=0)["smiles"].shape == (5,)
+
+    # gradient ascent on the head itself: no predictor to fit, the oracle still scores every molecule
+    result = optimize("logP", model, "gradient", budget=12, initial=4, predictor="head", seed=0)
+    assert 0 < result.summary["calls"] <= 12
+    assert "gradient-head" in set(result.history["source"])
+    with pytest.raises(MolvaeError, match="the model's head predicts logP, id, not 'QED'"):
+        optimize("QED", model, "gradient", budget=12, predictor="head")
+    with pytest.raises(MolvaeError, match="this model has no property head"):
+        optimize("logP", molvae.load_model(), "gradient", budget=12, predictor="head")
