@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from molvae.cli.common import add_condition_argument, add_model_arguments, load, parse_conditions
+from molvae.cli.common import add_condition_argument, add_model_arguments, parse_conditions
 
 HELP = "optimise a property in latent space (BO, gradient, conditional) under an oracle budget"
 
@@ -56,21 +56,11 @@ def run(args: argparse.Namespace) -> None:
         raise MolvaeError("--objective is required (see --list-objectives)")
     if not args.out:
         raise MolvaeError("-o/--out is required: the CSV that receives every evaluated molecule")
-    from molvae.optimization.oracles import get_oracle
-
-    oracle = get_oracle(args.objective)  # check every input before the model loads
-    if args.budget <= 0:
-        raise MolvaeError(f"--budget must be a positive number of oracle calls, got {args.budget}")
-    if args.min_similarity is not None and not 0.0 <= args.min_similarity <= 1.0:
-        raise MolvaeError(f"--min-similarity must be in [0, 1], got {args.min_similarity}")
-    if args.start is not None:
-        from molvae.optimization.constraints import start_molecule
-
-        start_molecule(args.start)
-    result = optimize(oracle, load(args), args.method, args.budget, args.start, args.min_similarity, args.seed,
+    # optimize() checks every input before it loads the model
+    result = optimize(args.objective, args.model, args.method, args.budget, args.start, args.min_similarity, args.seed,
                       args.out, parse_conditions(args.condition), batch_size=args.batch_size,
                       acquisition=args.acquisition, surrogate=args.surrogate, predictor=args.predictor,
-                      max_heavy_atoms=args.max_heavy_atoms, top_k=args.top)
+                      max_heavy_atoms=args.max_heavy_atoms, top_k=args.top, device=args.device)
     summary = result.summary
     free = {k.removeprefix("failed_"): v for k, v in summary.items()
             if k.startswith("failed_") and k != "failed_oracle_error"}

@@ -59,7 +59,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
              out: str | Path | None = None, conditions: Mapping[str, float | str] | None = None,
              batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
              surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None,
-             max_radius: float | None = None, top_k: int = 10) -> OptimizationResult:
+             max_radius: float | None = None, top_k: int = 10, device: str | None = None) -> OptimizationResult:
     """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
 
     ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
@@ -68,7 +68,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     ``head``, the model's own property head for the objective) or ``cvae`` (cross-entropy search over
     z and conditions of a conditional model). With ``start`` the search stays near that molecule's
     latent code; with ``min_similarity`` only molecules at least that Tanimoto-similar to it are
-    scored. ``out`` receives every evaluated molecule.
+    scored. ``out`` receives every evaluated molecule. ``model`` is a model, a checkpoint path or None
+    (the bundled model), loaded onto ``device`` only after every other input has been checked.
     """
     oracle = get_oracle(objective)
     if method not in METHODS:
@@ -99,7 +100,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         constraints.append(heavy_atom_constraint(int(max_heavy_atoms)))
     from molvae.generation.common import condition_matrix, resolve_model  # noqa: PLC0415
 
-    model = resolve_model(model)
+    model = resolve_model(model, device)
     model.eval()
     if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
         predictor = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
