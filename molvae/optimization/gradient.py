@@ -66,7 +66,7 @@ def gradient_optimization(session: LatentSession, predictor: str | PropertyHeadP
                                          start, max_radius), "random")
             continue
         keep = training_subset(y, 600, session.rng)
-        model = fixed or make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
+        model = fixed if fixed is not None else make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
         # start from the best points, jittered so repeated rounds explore new paths
         z0 = session.best(starts) + session.rng.standard_normal((min(starts, len(y)), session.dim)) * 0.3
         path = ascend(model, torch.as_tensor(z0, dtype=torch.float32), steps, lr, radius, center, max_radius)
