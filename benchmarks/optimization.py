@@ -8,8 +8,9 @@
     python benchmarks/optimization.py predictors --molecules 2000
     python benchmarks/optimization.py predictors --molecules 2000 --model runs/head/best.pt
 
-``--model`` runs a benchmark with another checkpoint than the bundled one; ``predictors`` then also
-scores the model's own property head, if it was trained with one (``molvae train --property-head``).
+``--model`` runs a benchmark with another checkpoint than the bundled one. For a model trained with a
+property head (``molvae train --property-head``), ``predictors`` also scores the head, and
+``--method gradient --predictor head`` climbs it (qed, plogp).
 
 Every number comes from the oracle calls made in the run (counted by molvae's budget); invalid and
 duplicate decodes cost no call and are never replaced by dataset molecules. Use OMP_NUM_THREADS=1
@@ -50,20 +51,25 @@ def top_molecules(result, k: int = 3) -> list[dict]:
     return rows
 
 
+def optimiser(args) -> dict:
+    """The optimiser settings of a run, as passed to optimize() and recorded with its result."""
+    return {"method": args.method, "surrogate": args.surrogate, "predictor": args.predictor}
+
+
 def run_qed(args, model) -> dict:
     started = time.perf_counter()
-    result = optimize("QED", model, args.method, args.budget, seed=args.seed, out=args.csv)
-    return {"task": "qed", "budget": args.budget, "method": args.method, "seed": args.seed,
+    result = optimize("QED", model, budget=args.budget, seed=args.seed, out=args.csv, **optimiser(args))
+    return {"task": "qed", "budget": args.budget, **optimiser(args), "seed": args.seed,
             "summary": result.summary, "top": top_molecules(result),
             "seconds": round(time.perf_counter() - started, 1)}
 
 
 def run_plogp(args, model) -> dict:
     started = time.perf_counter()
-    result = optimize("penalized_logP", model, args.method, args.budget, seed=args.seed, out=args.csv,
-                      max_heavy_atoms=args.max_heavy_atoms)
+    result = optimize("penalized_logP", model, budget=args.budget, seed=args.seed, out=args.csv,
+                      max_heavy_atoms=args.max_heavy_atoms, **optimiser(args))
     return {"task": "penalized_logP", "budget": args.budget, "max_heavy_atoms": args.max_heavy_atoms,
-            "method": args.method, "seed": args.seed, "summary": result.summary, "top": top_molecules(result),
+            **optimiser(args), "seed": args.seed, "summary": result.summary, "top": top_molecules(result),
             "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -209,7 +215,10 @@ def main() -> None:
     p.add_argument("benchmark", choices=["qed", "plogp", "constrained", "pmo", "conditional", "predictors"])
     p.add_argument("--budget", type=int, default=None, help="oracle calls (per molecule for constrained)")
     p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"])
-    p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"], help="BO model (pmo)")
+    p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"],
+                   help="BO model (qed, plogp, constrained, pmo)")
+    p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge", "head"],
+                   help="what --method gradient climbs (qed, plogp); head: the --model's own property head")
     p.add_argument("--runs", help="pmo, constrained: keep each finished run here and skip it when resumed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
