@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 import molvae
+from molvae.cli.common import parse_conditions
 from molvae.optimization import auc_top_k, conditional_quality, optimize
 from molvae.optimization.oracles import penalized_logp
 
@@ -53,7 +54,8 @@ def top_molecules(result, k: int = 3) -> list[dict]:
 
 def optimiser(args) -> dict:
     """The optimiser settings of a run, as passed to optimize() and recorded with its result."""
-    return {"method": args.method, "surrogate": args.surrogate, "predictor": args.predictor}
+    return {"method": args.method, "surrogate": args.surrogate, "predictor": args.predictor,
+            "conditions": parse_conditions(args.condition)}
 
 
 def run_qed(args, model) -> dict:
@@ -231,6 +233,8 @@ def main() -> None:
     p.add_argument("--csv", help="write every oracle call here (qed, plogp)")
     p.add_argument("--json", help="also write the result here")
     p.add_argument("--model", help="checkpoint to benchmark (default: the bundled model)")
+    p.add_argument("--condition", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="qed, plogp: decode a conditional model at these values instead of the training mean")
     args = p.parse_args()
     defaults = {"qed": 1000, "plogp": 2500, "constrained": 80, "pmo": 10000}
     args.budget = args.budget or defaults.get(args.benchmark, 0)
