@@ -93,13 +93,29 @@ def lowest_plogp_test_molecules(n: int) -> list[tuple[str, float]]:
     return values[:n]
 
 
-def constrained_run(smiles: str, start_value: float, delta: float, args, model, done: dict) -> float:
+def constrained_record(args) -> Path | None:
+    """The JSON-lines file that keeps each finished start molecule and δ (with ``--runs``)."""
+    if not args.runs:
+        return None
+    return Path(args.runs) / f"constrained-{args.method}-{args.surrogate}-b{args.budget}-s{args.seed}.jsonl"
+
+
+def finished(record: Path | None) -> dict[str, float]:
+    """Improvements already in the record, read afresh each time so two processes can share one file."""
+    if record is None or not record.exists():
+        return {}
+    lines = [line for line in record.read_text().splitlines(keepends=True) if line.endswith("\n")]
+    return {row["key"]: row["improvement"] for row in map(json.loads, lines)}
+
+
+def constrained_run(smiles: str, start_value: float, delta: float, args, model, record: Path | None) -> float:
     """Improvement of one start molecule at one δ (0 when nothing better within δ was found); with
     ``--runs`` each result is appended to a JSON-lines file and reused by a later, resumed run."""
     from molvae.chem import parse_smiles
     from molvae.optimization.oracles import tanimoto
 
     key = f"{delta}|{smiles}"
+    done = finished(record)
     if key in done:
         return done[key]
     result = optimize("penalized_logP", model, args.method, args.budget, start=smiles, min_similarity=delta,
@@ -111,8 +127,7 @@ def constrained_run(smiles: str, start_value: float, delta: float, args, model, 
         winner = others.loc[others["score"].idxmax(), "smiles"]  # check the constraint really held
         assert tanimoto(parse_smiles(winner), parse_smiles(smiles)) >= delta
         improvement = float(others["score"].max()) - start_value
-    if args.runs:
-        record = Path(args.runs) / f"constrained-{args.method}-{args.surrogate}-b{args.budget}-s{args.seed}.jsonl"
+    if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
         with record.open("a") as handle:
             handle.write(json.dumps({"key": key, "improvement": improvement}) + "\n")
@@ -124,13 +139,12 @@ def run_constrained(args, model) -> dict:
     out = {"task": "constrained_penalized_logP", "molecules": len(molecules), "of": 800,
            "budget_per_molecule": args.budget, "method": args.method, "surrogate": args.surrogate,
            "seed": args.seed, "deltas": {}}
-    done = {}
-    record = Path(args.runs or ".") / f"constrained-{args.method}-{args.surrogate}-b{args.budget}-s{args.seed}.jsonl"
-    if args.runs and record.exists():
-        done = {row["key"]: row["improvement"] for row in map(json.loads, record.read_text().splitlines())}
+    record = constrained_record(args)
     started = time.perf_counter()
     for delta in args.delta:
-        imp = np.asarray([constrained_run(smiles, value, delta, args, model, done) for smiles, value in molecules])
+        order = molecules[::-1] if args.from_end else molecules
+        found = {smiles: constrained_run(smiles, value, delta, args, model, record) for smiles, value in order}
+        imp = np.asarray([found[smiles] for smiles, _ in molecules])
         ok = imp[imp > 0]
         out["deltas"][str(delta)] = {
             "success_rate": round(len(ok) / len(molecules), 4),
@@ -222,6 +236,9 @@ def main() -> None:
     p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge", "head"],
                    help="what --method gradient climbs (qed, plogp); head: the --model's own property head")
     p.add_argument("--runs", help="pmo, constrained: keep each finished run here and skip it when resumed")
+    p.add_argument("--from-end", action="store_true",
+                   help="constrained: start from the last molecule, so a second process with the same --runs "
+                        "works towards the first one")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--tasks", nargs="+", choices=PMO_TASKS)
