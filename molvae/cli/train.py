@@ -67,13 +67,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _checkpoint_path(name: str | None):
-    if name != "bundled":
-        return name
-    from molvae.training.checkpoint import PRETRAINED
-    return PRETRAINED
-
-
 def run(args: argparse.Namespace) -> None:
     from molvae.errors import MolvaeError
     from molvae.training import distributed
@@ -94,7 +87,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
                         args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume,
-                        init_from=_checkpoint_path(args.init_from), property_head=args.property_head,
+                        init_from=args.init_from, property_head=args.property_head,
                         property_weight=args.property_weight)
     except BaseException:
         distributed.shutdown(wait=False)

@@ -22,7 +22,19 @@ from molvae.errors import MolvaeError
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "molvae_selfies_moses.pt"
+SHIPPED = {"bundled": "molvae_selfies_moses.pt",  # the default: a CVAE on logP, QED and SA
+           "property-head": "molvae_selfies_moses_property_head.pt"}  # logP/QED/SA head, for optimisation
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / SHIPPED["bundled"]
+
+
+def checkpoint_path(path: str | Path | None) -> Path:
+    """The file behind a model argument: a path, a shipped model's name (``bundled``,
+    ``property-head``) when no such file exists, or None for the bundled model."""
+    if path is None:
+        return PRETRAINED
+    if str(path) in SHIPPED and not Path(path).exists():
+        return PRETRAINED.with_name(SHIPPED[str(path)])
+    return Path(path)
 
 
 def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
@@ -72,14 +84,15 @@ def _umask() -> int:
 
 def read_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
     """Load a checkpoint's plain data; a missing, corrupt or foreign file fails with one line."""
-    path = Path(path) if path is not None else PRETRAINED
+    path = checkpoint_path(path)
     if not path.exists():
         raise MolvaeError(f"model file not found: {path}")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a damaged or foreign file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise MolvaeError(f"cannot read model file {path}: not a molvae checkpoint or corrupt ({first[:120]})") from None
+        raise MolvaeError(f"cannot read model file {path}: not a molvae checkpoint or corrupt "
+                          f"({first[:120]})") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise MolvaeError(f"{path} is not a molvae checkpoint (no format_version)")
     if data["format_version"] != FORMAT_VERSION:
@@ -102,7 +115,7 @@ def model_from_checkpoint(data: dict[str, Any]):
 
 
 def load_model(path: str | Path | None = None, device: str | torch.device | None = "cpu"):
-    """Load a model from a checkpoint file; without a path, the bundled pretrained model."""
+    """Load a model from a checkpoint file or a shipped model's name; without either, the bundled model."""
     from molvae.training.devices import resolve_device
 
     model = model_from_checkpoint(read_checkpoint(path))
