@@ -6,11 +6,11 @@
     python benchmarks/optimization.py pmo --budget 10000 --seeds 0 1 2 --runs benchmarks/results/pmo
     python benchmarks/optimization.py conditional --samples 1000
     python benchmarks/optimization.py predictors --molecules 2000
-    python benchmarks/optimization.py predictors --molecules 2000 --model runs/head/best.pt
+    python benchmarks/optimization.py predictors --molecules 2000 --model property-head
 
-``--model`` runs a benchmark with another checkpoint than the bundled one. For a model trained with a
-property head (``molvae train --property-head``), ``predictors`` also scores the head, and
-``--method gradient --predictor head`` climbs it (qed, plogp).
+``--model`` runs a benchmark with another checkpoint or shipped model than the bundled one. For a model
+with a property head (``property-head``, or ``molvae train --property-head``), ``predictors`` also
+scores the head, and ``--method gradient --predictor head`` climbs it (qed, plogp).
 
 Every number comes from the oracle calls made in the run (counted by molvae's budget); invalid and
 duplicate decodes cost no call and are never replaced by dataset molecules. Use OMP_NUM_THREADS=1
@@ -33,6 +33,7 @@ import molvae
 from molvae.cli.common import parse_conditions
 from molvae.optimization import auc_top_k, conditional_quality, optimize
 from molvae.optimization.oracles import penalized_logp
+from molvae.optimization.predictors import GRADIENT_PREDICTORS, PREDICTORS, PropertyHeadPredictor
 
 PMO_TASKS = ["albuterol_similarity", "amlodipine_mpo", "celecoxib_rediscovery", "deco_hop", "fexofenadine_mpo",
              "isomers_c7h8n2o2", "isomers_c9h10n2o2pf2cl", "median1", "median2", "mestranol_similarity",
@@ -207,7 +208,6 @@ def run_predictors(args, model) -> dict:
     from molvae.chem.properties import property_table
     from molvae.datasets import moses_path, read_smiles
     from molvae.optimization import heldout_r2, latent_means
-    from molvae.optimization.predictors import PREDICTORS, PropertyHeadPredictor
 
     started = time.perf_counter()
     smiles = read_smiles(moses_path("test"), limit=args.molecules)
@@ -219,7 +219,7 @@ def run_predictors(args, model) -> dict:
     scores = {}
     for name in table.columns:  # the head's own R² too where it predicts the property
         head = PropertyHeadPredictor(model, name) if name in with_head else None
-        kinds = PREDICTORS if head is None else (*PREDICTORS, "head")
+        kinds = PREDICTORS if head is None else GRADIENT_PREDICTORS
         r2 = heldout_r2(Z, table[name].to_numpy(), kinds, seed=args.seed, predictor=head)
         scores[name] = {k: round(v, 4) for k, v in r2.items()}
     return {"task": "predictors", "model": args.model or "bundled", "molecules": len(kept), "test_fraction": 0.2,
@@ -233,7 +233,7 @@ def main() -> None:
     p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"])
     p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"],
                    help="BO model (qed, plogp, constrained, pmo)")
-    p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge", "head"],
+    p.add_argument("--predictor", default="mlp", choices=GRADIENT_PREDICTORS,
                    help="what --method gradient climbs (qed, plogp); head: the --model's own property head")
     p.add_argument("--runs", help="pmo, constrained: keep each finished run here and skip it when resumed")
     p.add_argument("--from-end", action="store_true",

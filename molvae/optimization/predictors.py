@@ -28,6 +28,7 @@ from molvae.errors import MolvaeError
 log = logging.getLogger(__name__)
 
 PREDICTORS = ("gp", "ridge", "mlp")
+GRADIENT_PREDICTORS = (*PREDICTORS, "head")  # what gradient ascent can climb: a post-hoc kind or the model's head
 
 
 def latent_means(model, smiles: Sequence[str], conditions=None) -> tuple[np.ndarray, list[int]]:

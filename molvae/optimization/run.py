@@ -22,7 +22,7 @@ from molvae.optimization.budget import OracleBudget
 from molvae.optimization.constraints import (check_similarity, heavy_atom_constraint, similarity_constraint,
                                              start_molecule)
 from molvae.optimization.oracles import Oracle, get_oracle
-from molvae.optimization.predictors import PREDICTORS, PropertyHeadPredictor
+from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
 from molvae.optimization.session import LatentSession, StalledSearch
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         from molvae.optimization.bayesian import check_options  # noqa: PLC0415 (loads scikit-learn)
 
         check_options(acquisition, surrogate)
-    if method == "gradient" and predictor not in (*PREDICTORS, "head"):
-        raise MolvaeError(f"unknown predictor {predictor!r}; choose one of: {', '.join(PREDICTORS)}, head")
+    if method == "gradient" and predictor not in GRADIENT_PREDICTORS:
+        raise MolvaeError(f"unknown predictor {predictor!r}; choose one of: {', '.join(GRADIENT_PREDICTORS)}")
     for name, value in (("batch size", batch_size), ("initial design size", initial), ("top-k", top_k)):
         if value is not None and value < 1:
             raise MolvaeError(f"{name} must be positive, got {value}")
