@@ -11,7 +11,8 @@ import sys
 from molvae import __version__
 from molvae.errors import MolvaeError
 
-SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "evaluate", "benchmark", "optimize")
+SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "evaluate", "benchmark", "optimize",
+               "fit-prior")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"molvae.cli.{name}")
+        module = importlib.import_module(f"molvae.cli.{name.replace('-', '_')}")
         sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="decoding precision; auto: bf16 on GPUs and CPUs with native bf16, else fp32")
+    p.add_argument("--prior", choices=["auto", "standard", "mixture"], default="auto",
+                   help="where z comes from: auto (the model's fitted prior if it has one, else N(0, I)), "
+                        "standard (N(0, I)) or mixture (the fitted one)")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
     p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)
@@ -31,17 +34,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from molvae.generation import neighbours, sample
+    from molvae.generation.sampler import describe_prior, sampling_prior
 
     model = load(args)
+    source = f"around {args.around}" if args.around else f"{describe_prior(sampling_prior(model, args.prior))} prior"
     if args.around:
         frame = neighbours(model, args.around, args.n, args.radius, parse_conditions(args.condition), seed=args.seed)
     else:
         frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
-                       precision=args.precision)
+                       precision=args.precision, prior=args.prior)
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid)
     valid = int(frame["valid"].sum())
     unique = frame.loc[frame["valid"], "smiles"].nunique()
-    print(f"wrote {len(frame)} samples to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
+    print(f"wrote {len(frame)} samples ({source}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
           f"{unique} unique ({unique / max(valid, 1):.1%} of valid)")

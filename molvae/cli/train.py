@@ -7,6 +7,7 @@ and rejects.csv (molecules skipped, with line and reason).
 from __future__ import annotations
 
 import argparse
+import signal
 
 from molvae.core.schedules import KINDS
 from molvae.training.run import train
@@ -46,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-steps", type=int)
     g.add_argument("--max-minutes", type=float)
     g.add_argument("--epoch-size", type=int, help="molecules per epoch (default: the whole training set)")
+    g.add_argument("--checkpoint-minutes", type=float,
+                   help="also save last.pt this often inside an epoch (default: only at epoch ends)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--batch-size", type=int, default=256)
     g.add_argument("--lr", type=float, default=1e-3)
@@ -67,6 +70,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> None:
     from molvae.errors import MolvaeError
     from molvae.training import distributed
@@ -78,12 +85,14 @@ def run(args: argparse.Namespace) -> None:
                          lr_schedule=args.lr_schedule, grad_clip=args.grad_clip, beta=args.beta,
                          beta_schedule=args.beta_schedule, beta_warmup_steps=args.beta_warmup_steps,
                          free_bits=args.free_bits, patience=args.patience or None, seed=args.seed,
-                         device=args.device, amp=not args.no_amp, show_progress=not args.no_progress)
+                         device=args.device, amp=not args.no_amp, show_progress=not args.no_progress,
+                         checkpoint_minutes=args.checkpoint_minutes)
     model_config = {"representation": args.representation, "latent_dim": args.latent_dim,
                     "embed_dim": args.embed_dim, "encoder_hidden": args.encoder_hidden,
                     "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
                     "word_dropout": args.word_dropout, "max_length": args.max_length}
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped job saves its last step, as Ctrl-C does
     try:
         summary = train(args.data, args.out, args.model, model_config, config, args.condition, args.label,
                         args.smiles_column, args.limit, args.val_fraction, workers=args.workers, resume=args.resume,

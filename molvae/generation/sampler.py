@@ -1,4 +1,5 @@
-"""Batched sampling from the prior p(z) = N(0, I), optionally conditioned, and decoding of given z."""
+"""Batched sampling from the model's prior (N(0, I), or a mixture fitted after training), optionally
+conditioned, and decoding of given z."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from molvae.core.priors import PRIOR_KINDS, StandardNormal
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, results_frame, seeded_generator
 from molvae.models.base import MoleculeVAE
@@ -21,8 +23,12 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool = True, device: str | None = None,
-           precision: str = "auto") -> pd.DataFrame:
+           precision: str = "auto", prior: str = "auto") -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
+
+    ``prior``: ``auto`` (the model's own: the mixture fitted by ``molvae fit-prior`` when the model
+    has one, else N(0, I)), ``standard`` (N(0, I), the training prior) or ``mixture`` (the fitted one;
+    an error when the model has none).
 
     ``conditions`` fixes condition values (e.g. ``{"logP": 2.5}``) for a conditional model; those
     left out are drawn from the training data's conditions stored with the model. ``precision``:
@@ -38,7 +44,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     conditions = dict(conditions or {})
     model.conditions.check_names(conditions)
     generator = seeded_generator(seed)
-    z = torch.randn(n, model.latent_dim, generator=generator)
+    z = sampling_prior(model, prior).sample(n, generator)
     c = model.conditions.encode(conditions, n, generator) if model.conditions else None
     frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
                    max_length=max_length, properties=properties,
@@ -72,6 +78,24 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
             raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
                                    generator=generator)
     return results_frame(model, raws, properties)
+
+
+def sampling_prior(model: MoleculeVAE, name: str = "auto"):
+    """The prior called ``name`` (``auto``, ``standard`` or ``mixture``) for this model."""
+    if name not in ("auto", *PRIOR_KINDS):
+        raise MolvaeError(f"unknown prior {name!r}; choose one of: auto, {', '.join(PRIOR_KINDS)}")
+    if name == "standard":
+        return StandardNormal(model.latent_dim)
+    if name == "mixture" and model.prior.kind != "mixture":
+        raise MolvaeError("this model has no fitted prior; fit one with 'molvae fit-prior' or use --prior standard")
+    chosen = model.prior
+    log.debug("sampling z from the %s prior", describe_prior(chosen))
+    return chosen
+
+
+def describe_prior(prior) -> str:
+    """A few words for logs and reports: 'standard normal' or 'fitted 32-component mixture'."""
+    return "standard normal" if prior.kind == "standard" else f"fitted {prior.components}-component mixture"
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

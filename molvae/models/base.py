@@ -16,6 +16,7 @@ from torch import nn
 
 from molvae.core.conditions import ConditionEncoder
 from molvae.core.gaussian import gaussian_kl, reparameterize
+from molvae.core.priors import StandardNormal
 
 
 class MoleculeVAE(nn.Module, ABC):
@@ -27,6 +28,16 @@ class MoleculeVAE(nn.Module, ABC):
         super().__init__()
         self.config = dict(config)
         self.conditions = conditions or ConditionEncoder()
+        self._prior = None  # a fitted prior (molvae fit-prior); None: N(0, I), the training prior
+
+    @property
+    def prior(self):
+        """The prior samples are drawn from: a fitted one when the checkpoint has it, else N(0, I)."""
+        return self._prior if self._prior is not None else StandardNormal(self.latent_dim)
+
+    @prior.setter
+    def prior(self, prior) -> None:
+        self._prior = None if prior is None or prior.kind == "standard" else prior
 
     @classmethod
     def default_config(cls) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class LatentSession:
         return Z[np.argsort(-y)[:k]]
 
     def prior(self, n: int) -> torch.Tensor:
+        """Points from N(0, I), the prior the model was trained against, even when it samples from a
+        fitted one: the optimisers' search radii and candidate pools are scaled to N(0, I)."""
         return torch.randn(n, self.dim, generator=self.generator)
 
     def propose_initial(self, n: int, start: np.ndarray | None, offsets: Callable[[int], np.ndarray],

@@ -2,6 +2,7 @@
 
 Keys: ``format_version``, ``model_name``, ``config`` (hyper-parameters), ``vocabulary`` (what the
 model needs to read and write molecules), ``conditions`` (property statistics and labels),
+``prior`` (the prior samples are drawn from: standard, or a mixture fitted after training),
 ``state_dict``, ``versions`` and ``metadata``; a training checkpoint adds ``trainer`` (optimiser
 and progress) so ``--resume`` continues where a run stopped.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import torch
 
 from molvae.core.conditions import ConditionEncoder
+from molvae.core.priors import prior_from_dict
 from molvae.errors import MolvaeError
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
         "config": dict(model.config),
         "vocabulary": model.extra_state(),
         "conditions": model.conditions.to_dict(),
+        "prior": model.prior.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "versions": {"molvae": __version__, "torch": str(torch.__version__), "rdkit": str(rdkit.__version__),
                      "selfies": str(selfies.__version__)},
@@ -111,6 +114,7 @@ def model_from_checkpoint(data: dict[str, Any]):
         model.load_state_dict(data["state_dict"])
     except RuntimeError as err:
         raise MolvaeError(f"checkpoint weights do not fit its configuration: {str(err).splitlines()[0]}") from None
+    model.prior = prior_from_dict(data.get("prior"), model.latent_dim)
     return model.eval()
 
 

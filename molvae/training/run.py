@@ -164,7 +164,7 @@ def _known_tokens(prepared, indices: np.ndarray, vocab: Vocabulary) -> np.ndarra
 
 def _bounds(config: TrainConfig) -> dict[str, Any]:
     return {"epochs": config.epochs, "max_steps": config.max_steps, "max_minutes": config.max_minutes,
-            "show_progress": config.show_progress}
+            "show_progress": config.show_progress, "checkpoint_minutes": config.checkpoint_minutes}
 
 
 def _write_atomically(path: Path, text: str) -> None:

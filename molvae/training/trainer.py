@@ -5,7 +5,9 @@ the trainer owns everything else: devices and mixed precision, AdamW with warm-u
 gradient clipping, β annealing and free bits, length-bucketed batches, validation, collapse
 diagnostics, early stopping, ``metrics.csv``, and atomic ``last``/``best`` checkpoints that
 ``resume`` continues from. A run stops after ``epochs``, ``max_steps`` or ``max_minutes``,
-whichever comes first, and always saves before it stops.
+whichever comes first, and always saves before it stops. ``last.pt`` records the position inside
+the epoch and the random state, so a resumed run takes exactly the steps the uninterrupted run
+would have taken (same batches, same noise); ``checkpoint_minutes`` also writes it during an epoch.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class TrainConfig:
     amp: bool = True                       # bf16 autocast on CUDA and on CPUs with native bf16
     diagnostic_molecules: int = 500        # validation molecules reconstructed, prior samples drawn
     bucket_by_length: bool = True          # batches of similar-length molecules: less padding, faster
+    checkpoint_minutes: float | None = None  # also save last.pt this often inside an epoch (long runs)
     show_progress: bool = True
 
     @classmethod
@@ -89,12 +92,14 @@ class Dataset:
         return len(self.items)
 
     def batches(self, model, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
-                bucket: bool = True, shard: tuple[int, int] = (0, 1)) -> Iterator[dict[str, torch.Tensor]]:
+                bucket: bool = True, shard: tuple[int, int] = (0, 1),
+                skip: int = 0) -> Iterator[dict[str, torch.Tensor]]:
         """Batches, shuffled when ``rng`` is given; with ``bucket``, of molecules of similar size
         (sorted within pools of 50 batches), which cuts padding and time per molecule. Without
         ``rng`` and ``bucket`` the molecules keep their order. ``shard`` = (index, count) yields
         every count-th batch from the index-th on, the same number for every shard (data-parallel
-        processes each take one shard of the same shuffled epoch)."""
+        processes each take one shard of the same shuffled epoch). ``skip`` leaves out the first
+        batches of that order (a resumed epoch continues where it stopped)."""
         order = list(range(len(self)))
         if rng is not None:
             rng.shuffle(order)
@@ -109,7 +114,7 @@ class Dataset:
         index, count = shard
         if count > 1:
             groups = groups[index: len(groups) - len(groups) % count: count]
-        for group in groups:
+        for group in groups[skip:]:
             c = self.conditions[group] if self.conditions is not None else None
             yield model.collate([self.items[i] for i in group], c)
 
@@ -135,7 +140,10 @@ class Trainer:
         batches = math.ceil(min(len(train), config.epoch_size or len(train)) / config.batch_size)
         self.steps_per_epoch = max(1, batches // distributed.world_size())
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
-        self.state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0}
+        # batch: batches of the current epoch already taken; epoch_sums: their summed loss terms
+        self.state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0,
+                      "batch": 0, "epoch_sums": {}}
+        self._rng_state: torch.Tensor | None = None
         self.run_dir.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ schedule
@@ -165,14 +173,20 @@ class Trainer:
         self.optimizer.load_state_dict(trainer["optimizer"])
         self.scheduler.load_state_dict(trainer["scheduler"])
         self.state.update(trainer["progress"])
-        log.info("resuming at epoch %d, step %d", self.state["epoch"], self.state["step"])
+        self._rng_state = trainer.get("rng")
+        log.info("resuming at epoch %d, batch %d, step %d", self.state["epoch"], self.state["batch"],
+                 self.state["step"])
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> dict[str, Any]:
         cfg = self.config
-        torch.manual_seed(cfg.seed + self.state["step"] + 1_000_003 * distributed.rank())
+        if self._rng_state is not None and distributed.world_size() == 1:
+            torch.set_rng_state(self._rng_state)  # the same dropout and reparameterisation noise
+        else:
+            torch.manual_seed(cfg.seed + self.state["step"] + 1_000_003 * distributed.rank())
         started = time.monotonic() - 60 * self.state["minutes"]
         self.started = started
+        self._saved_at = time.monotonic()
         stop_reason = ""
         while not stop_reason:
             if cfg.epochs is not None and self.state["epoch"] >= cfg.epochs:
@@ -187,7 +201,8 @@ class Trainer:
                     log.warning("interrupted at step %d; saved %s (continue with --resume)",
                                 self.state["step"], self.run_dir / "last.pt")
                 raise
-            self.state["epoch"] += 1
+            if self.state["batch"] == 0:  # the epoch ran to its end (not stopped by a bound inside it)
+                self.state["epoch"] += 1
             self.state["minutes"] = (time.monotonic() - started) / 60
             row = self._end_epoch(train_terms) if distributed.is_main_process() else None
             if distributed.broadcast_flag(row is not None and self._early_stop(row), self.device):
@@ -201,11 +216,13 @@ class Trainer:
         cfg, model = self.config, self.model
         model.train()
         rng = random.Random(cfg.seed * 1_000_003 + self.state["epoch"])
-        sums = {"loss": torch.zeros(()), "recon": torch.zeros(()), "kl": torch.zeros(())}
-        seen = 0
+        done = self.state["batch"]  # batches of this epoch taken before a resume
+        sums = {key: torch.tensor(self.state["epoch_sums"].get(key, 0.0)) for key in ("loss", "recon", "kl")}
+        seen = done
         shard = (distributed.rank(), distributed.world_size())
-        batches = self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size, cfg.bucket_by_length, shard)
-        bar = tqdm(batches, total=self.steps_per_epoch, desc=f"epoch {self.state['epoch'] + 1}",
+        batches = self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size, cfg.bucket_by_length, shard,
+                                         skip=done)
+        bar = tqdm(batches, total=self.steps_per_epoch, initial=done, desc=f"epoch {self.state['epoch'] + 1}",
                    disable=not (cfg.show_progress and distributed.is_main_process()), leave=False,
                    mininterval=2.0, dynamic_ncols=True)
         stop_reason = ""
@@ -216,6 +233,8 @@ class Trainer:
             for key in sums:
                 sums[key] = sums[key] + getattr(terms, key).detach().float().cpu()
             self.state["step"] += 1
+            self.state["batch"] = seen
+            self.state["epoch_sums"] = {key: value.item() for key, value in sums.items()}
             if seen % 10 == 0:
                 bar.set_postfix(loss=f"{terms.loss.item():.2f}", recon=f"{terms.recon.item():.2f}",
                                 kl=f"{terms.kl.item():.2f}", beta=f"{beta:.3g}",
@@ -224,8 +243,22 @@ class Trainer:
             if distributed.any_process(bool(stop_reason), self.device):
                 stop_reason = stop_reason or "another process reached a bound"
                 break
+            self._checkpoint_if_due(started)
+        complete = not stop_reason or seen >= self.steps_per_epoch  # a bound may end it on its last batch
+        if complete:
+            self.state["batch"], self.state["epoch_sums"] = 0, {}
         bar.close()
         return {f"train_{k}": v.item() / max(seen, 1) for k, v in sums.items()}, stop_reason
+
+    def _checkpoint_if_due(self, started: float) -> None:
+        """Inside an epoch, save ``last.pt`` every ``checkpoint_minutes`` (a killed run loses less)."""
+        every = self.config.checkpoint_minutes
+        if not every or time.monotonic() - self._saved_at < 60 * every:
+            return
+        self.state["minutes"] = (time.monotonic() - started) / 60
+        if distributed.is_main_process():
+            self._save("last.pt", with_trainer_state=True)
+        self._saved_at = time.monotonic()
 
     def _should_stop(self, started: float) -> str:
         cfg = self.config
@@ -258,7 +291,10 @@ class Trainer:
     def _end_epoch(self, train_terms: dict[str, float]) -> dict[str, Any]:
         diagnostics = evaluate_model(self.model, self.val_set, self.config.batch_size,
                                      self.config.diagnostic_molecules, seed=self.config.seed)
-        row = {"epoch": self.state["epoch"], "step": self.state["step"], "minutes": round(self.state["minutes"], 3),
+        epoch = self.state["epoch"]
+        if self.state["batch"]:  # stopped inside an epoch: completed epochs plus the share done
+            epoch = round(epoch + self.state["batch"] / self.steps_per_epoch, 3)
+        row = {"epoch": epoch, "step": self.state["step"], "minutes": round(self.state["minutes"], 3),
                "lr": self.scheduler.get_last_lr()[0], "beta": self.beta(self.state["step"]), **train_terms,
                **{k: v for k, v in diagnostics.items() if k != "kl_per_dim"}}
         self._append_csv("metrics.csv", METRIC_COLUMNS, row)
@@ -303,7 +339,7 @@ class Trainer:
         trainer_state = None
         if with_trainer_state:
             trainer_state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                             "progress": dict(self.state)}
+                             "progress": dict(self.state), "rng": torch.get_rng_state()}
         metadata = {**self.metadata, "train_config": asdict(self.config), "progress": dict(self.state)}
         save_checkpoint(self.run_dir / name, self.model, trainer_state, metadata)
 

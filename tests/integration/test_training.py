@@ -116,6 +116,58 @@ def test_ctrl_c_saves_the_finished_steps_for_resume(moses_train_file, tmp_path, 
     assert summary["epoch"] == 1 and summary["step"] > 3
 
 
+def _small_trainer(smiles, run_dir, **config):
+    rep = get_representation("smiles")
+    vocab = Vocabulary.build(rep.tokenize(s) for s in smiles)
+    torch.manual_seed(0)
+    model = SequenceVAE({"representation": "smiles", "embed_dim": 16, "encoder_hidden": 32, "decoder_hidden": 32,
+                         "latent_dim": 8, "word_dropout": 0.3}, vocab)
+    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    settings = {"epochs": 2, "batch_size": 16, "warmup_steps": 2, "beta_warmup_steps": 5, "patience": None,
+                "diagnostic_molecules": 0, "show_progress": False, "device": "cpu", **config}
+    return Trainer(model, data, Dataset(data.items[:16], None, smiles[:16]), TrainConfig(**settings), run_dir)
+
+
+def test_resume_inside_an_epoch_takes_exactly_the_uninterrupted_steps(moses_test_smiles, tmp_path, monkeypatch):
+    smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[:160]]  # 10 batches an epoch
+    straight = _small_trainer(smiles, tmp_path / "straight")
+    straight.fit()
+    real_step = Trainer._step
+
+    def interrupted_at_step_14(self, batch, beta):
+        if self.state["step"] == 14:
+            raise KeyboardInterrupt
+        return real_step(self, batch, beta)
+
+    monkeypatch.setattr(Trainer, "_step", interrupted_at_step_14)
+    with pytest.raises(KeyboardInterrupt):
+        _small_trainer(smiles, tmp_path / "split").fit()
+    saved = read_checkpoint(tmp_path / "split" / "last.pt")
+    assert saved["trainer"]["progress"]["epoch"] == 1 and saved["trainer"]["progress"]["batch"] == 4
+    monkeypatch.setattr(Trainer, "_step", real_step)
+    resumed = _small_trainer(smiles, tmp_path / "split")
+    resumed.resume(saved)
+    summary = resumed.fit()
+    assert summary["step"] == straight.state["step"] == 20 and summary["epoch"] == 2
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+
+
+def test_checkpoint_minutes_saves_inside_an_epoch(moses_test_smiles, tmp_path, monkeypatch):
+    smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[:160]]
+    trainer = _small_trainer(smiles, tmp_path, epochs=1, checkpoint_minutes=1e-9, max_steps=7)
+    saves = []
+    real_save = Trainer._save
+    monkeypatch.setattr(Trainer, "_save", lambda self, name, with_trainer_state: (
+        saves.append((name, self.state["batch"])), real_save(self, name, with_trainer_state)))
+    trainer.fit()
+    assert [b for name, b in saves if name == "last.pt"][:6] == [1, 2, 3, 4, 5, 6]
+    progress = read_checkpoint(tmp_path / "last.pt")["trainer"]["progress"]
+    assert progress["step"] == 7 and progress["batch"] == 7 and progress["epoch"] == 0  # stopped inside epoch 1
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
+    assert float(rows[-1]["epoch"]) == 0.7
+
+
 def test_bounded_by_steps_and_saves_on_stop(moses_train_file, tmp_path):
     summary = train(moses_train_file, tmp_path, model_config={"decoder_hidden": 32, "encoder_hidden": 32},
                     train_config=TrainConfig(epochs=5, max_steps=3, show_progress=False, diagnostic_molecules=10),
