@@ -99,7 +99,9 @@ def main() -> None:
         rows[name] = score(posterior_samples(model, held_out, args.seed, precision), args.workers)
         print(name, rows[name], flush=True)
     if model.prior.kind != "mixture":
-        train = read_smiles(moses_path("train"), limit=args.fit_molecules)
+        train = read_smiles(moses_path("train"))
+        train = [train[i] for i in np.random.default_rng(args.seed).choice(len(train), args.fit_molecules,
+                                                                           replace=False)]
         model.prior = fit_prior(model, train, args.components, args.seed)
     name = f"mixture prior ({model.prior.components} components), T 1.0, default precision"
     rows[name] = score(molvae.sample(model, args.n, seed=args.seed, properties=False)["smiles"].tolist(),

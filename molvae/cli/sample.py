@@ -1,4 +1,5 @@
-"""Sample molecules from a model's prior; every sample is RDKit-validated and canonicalised.
+"""Sample molecules from a model's prior; every sample is RDKit-validated and canonicalised, and
+invalid strings are re-drawn (bounded) unless --keep-invalid is given.
 
 Writes columns smiles (canonical, empty when invalid), raw, valid, logP, QED, SA, MW.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.generation.sampler import SAMPLING_PRIORS
 
 HELP = "sample molecules (CSV, optional grid image)"
 
@@ -23,9 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="decoding precision; auto: bf16 on GPUs and CPUs with native bf16, else fp32")
-    p.add_argument("--prior", choices=["auto", "standard", "mixture"], default="auto",
-                   help="where z comes from: auto (the model's fitted prior if it has one, else N(0, I)), "
-                        "standard (N(0, I)) or mixture (the fitted one)")
+    p.add_argument("--prior", choices=SAMPLING_PRIORS, default="auto",
+                   help="where z comes from: auto (the model's fitted prior if it has one, else the one it was "
+                        "trained against), standard (N(0, I)), vamp (its learned VampPrior) or mixture (the fitted one)")
+    p.add_argument("--keep-invalid", action="store_true",
+                   help="return the first -n draws as they are instead of re-drawing invalid strings")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
     p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)
@@ -37,16 +41,24 @@ def run(args: argparse.Namespace) -> None:
     from molvae.generation.sampler import describe_prior, sampling_prior
 
     model = load(args)
-    source = f"around {args.around}" if args.around else f"{describe_prior(sampling_prior(model, args.prior))} prior"
+    source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
     if args.around:
         frame = neighbours(model, args.around, args.n, args.radius, parse_conditions(args.condition), seed=args.seed)
     else:
         frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
-                       precision=args.precision, prior=args.prior)
+                       precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid)
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid)
     valid = int(frame["valid"].sum())
     unique = frame.loc[frame["valid"], "smiles"].nunique()
     print(f"wrote {len(frame)} samples ({source}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
-          f"{unique} unique ({unique / max(valid, 1):.1%} of valid)")
+          f"{unique} unique ({unique / max(valid, 1):.1%} of valid){redraw_note(frame)}")
+
+
+def redraw_note(frame) -> str:
+    """How many strings were decoded to fill the table, when invalid ones were re-drawn."""
+    drawn = frame.attrs.get("drawn", len(frame))
+    if drawn == len(frame):
+        return ""
+    return f"; {drawn} strings decoded, {frame.attrs['raw_validity']:.1%} of them valid"

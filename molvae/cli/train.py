@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 
+from molvae.core.priors import TRAINING_PRIORS
 from molvae.core.schedules import KINDS
 from molvae.training.run import train
 from molvae.training.trainer import TrainConfig
@@ -67,6 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--beta-warmup-steps", type=int, default=2000, help="ramp length (cycle length when cyclical)")
     g.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
     g.add_argument("--word-dropout", type=float, help="share of decoder inputs replaced by <unk>")
+    g.add_argument("--prior", choices=TRAINING_PRIORS,
+                   help="p(z) of the objective: standard (N(0, I), the default) or vamp (a VampPrior: a mixture "
+                        "of the encoder's posteriors at learned pseudo-inputs, which follows where the data lie)")
+    g.add_argument("--prior-components", type=int, help="pseudo-inputs of a VampPrior (default 64)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -90,7 +95,8 @@ def run(args: argparse.Namespace) -> None:
     model_config = {"representation": args.representation, "latent_dim": args.latent_dim,
                     "embed_dim": args.embed_dim, "encoder_hidden": args.encoder_hidden,
                     "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
-                    "word_dropout": args.word_dropout, "max_length": args.max_length}
+                    "word_dropout": args.word_dropout, "max_length": args.max_length, "prior": args.prior,
+                    "prior_components": args.prior_components}
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped job saves its last step, as Ctrl-C does
     try:

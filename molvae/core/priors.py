@@ -1,11 +1,13 @@
-"""Priors p(z) to sample latent points from: the standard normal, or a Gaussian mixture fitted after
-training to where the encoder actually puts molecules (the aggregate posterior).
+"""Priors p(z): the standard normal, the VampPrior learned during training, or a Gaussian mixture
+fitted after training to where the encoder actually puts molecules (the aggregate posterior).
 
 A VAE trained against N(0, I) rarely fills it: decoding z ~ N(0, I) then lands in regions the
-decoder never saw during training ("prior holes"), and the samples look less like the data. An
-ex-post density fitted to encoded training molecules (a full-covariance Gaussian mixture, as in
-Ghosh et al. 2020) samples where the decoder is at home. Priors are plain data (``to_dict``), so a
-checkpoint stores them beside the weights.
+decoder never saw during training ("prior holes"), and the samples look less like the data. Two
+remedies: train against a VampPrior (Tomczak & Welling 2018), a mixture of the encoder's own
+posteriors at K learned pseudo-inputs, so the prior follows the encoder; or fit an ex-post density
+to encoded training molecules (a full-covariance Gaussian mixture, as in Ghosh et al. 2020) and
+sample where the decoder is at home. Priors are plain data (``to_dict``; a VampPrior's pseudo-inputs
+are model weights), so a checkpoint stores them beside the weights.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import math
 from typing import Any
 
 import torch
+from torch import nn
 
+from molvae.core.gaussian import DiagonalGaussian, gaussian_log_density, standard_normal_log_prob
 from molvae.errors import MolvaeError
 
-PRIOR_KINDS = ("standard", "mixture")
+TRAINING_PRIORS = ("standard", "vamp")    # what a model can be trained against
+PRIOR_KINDS = (*TRAINING_PRIORS, "mixture")  # what samples can be drawn from
 
 
 class StandardNormal:
@@ -32,10 +37,62 @@ class StandardNormal:
         return torch.randn(n, self.latent_dim, generator=generator)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return -0.5 * (math.log(2 * math.pi) + z.pow(2)).sum(-1)
+        return standard_normal_log_prob(z)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind}
+
+
+class VampPrior(nn.Module):
+    """p(z) = (1/K) Σ_k q(z | u_k): the encoder's posterior head applied to K pseudo-inputs u_k.
+
+    The pseudo-inputs are learned vectors in the encoder's feature space (the input of the posterior
+    head), which makes the prior model-agnostic: sequences and graphs alike end in such a head. The
+    head is shared with the model, not owned: only the pseudo-inputs are this module's weights.
+    """
+
+    kind = "vamp"
+
+    def __init__(self, head: DiagonalGaussian, in_features: int, components: int):
+        super().__init__()
+        if components < 1:
+            raise MolvaeError(f"a VampPrior needs at least one pseudo-input, got {components}")
+        self.pseudo_inputs = nn.Parameter(0.5 * torch.randn(components, in_features))
+        object.__setattr__(self, "_head", head)  # a plain reference: the head's weights stay the model's
+        self.latent_dim = head.mu.out_features
+
+    @property
+    def components(self) -> int:
+        return self.pseudo_inputs.shape[0]
+
+    def component_parameters(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of the K mixture components, each (K, latent_dim)."""
+        return self._head(self.pseudo_inputs)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) for z of shape (..., D), differentiable in z and in the prior's parameters."""
+        return self._log_mixture(gaussian_log_density(z.unsqueeze(-2), *self._parameters_like(z)).sum(-1))
+
+    def marginal_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z_d) of each dimension's marginal (a 1-D mixture), shape (..., D): for per-dimension KL."""
+        return self._log_mixture(gaussian_log_density(z.unsqueeze(-2), *self._parameters_like(z)), dim=-2)
+
+    def _parameters_like(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.component_parameters()
+        return mu.to(z.dtype), logvar.to(z.dtype)
+
+    def _log_mixture(self, per_component: torch.Tensor, dim: int = -1) -> torch.Tensor:
+        return torch.logsumexp(per_component, dim=dim) - math.log(self.components)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        mu, logvar = (t.float().cpu() for t in self.component_parameters())
+        picks = torch.randint(self.components, (n,), generator=generator)
+        noise = torch.randn(n, self.latent_dim, generator=generator)
+        return mu[picks] + torch.exp(0.5 * logvar[picks]) * noise
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "components": self.components}  # the pseudo-inputs are in the weights
 
 
 class GaussianMixturePrior:
@@ -78,9 +135,10 @@ class GaussianMixturePrior:
 
 
 def prior_from_dict(data: dict[str, Any] | None, latent_dim: int):
-    """The prior a checkpoint stores (none stored: the standard normal); a damaged one is a clear error."""
-    if not data or data.get("kind") == "standard":
-        return StandardNormal(latent_dim)
+    """The fitted prior a checkpoint stores, or None where it stores none (the model then samples from
+    the prior it was trained against); a damaged one is a clear error."""
+    if not data or data.get("kind") in TRAINING_PRIORS:
+        return None
     if not isinstance(data, dict) or data.get("kind") != "mixture":
         raise MolvaeError(f"the checkpoint's prior is corrupt or of an unknown kind ({str(data)[:60]})")
     try:

@@ -1,6 +1,7 @@
 """Importance-weighted estimate of log p(x) (Burda et al. 2016) for any molvae model.
 
-With K samples z_k ~ q(z|x, c), log p(x) ≥ log (1/K) Σ_k p(x|z_k, c) p(z_k) / q(z_k|x, c); the bound
+With K samples z_k ~ q(z|x, c), log p(x) ≥ log (1/K) Σ_k p(x|z_k, c) p(z_k) / q(z_k|x, c), p(z) the
+prior the model was trained against (N(0, I) or its VampPrior); the bound
 tightens as K grows and equals the ELBO's expectation at K = 1. Reported in nats per molecule.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from molvae.core.gaussian import gaussian_log_prob, standard_normal_log_prob
+from molvae.core.gaussian import gaussian_log_prob
 from molvae.core.objective import iwae_bound
 
 
@@ -27,6 +28,6 @@ def importance_weighted_bound(model, data, k: int = 100, batch_size: int = 20,
         repeated = {key: value.repeat(k, *([1] * (value.dim() - 1))) for key, value in batch.items()}
         log_px = model.log_likelihood(repeated, z).reshape(k, n)
         zs = z.reshape(k, n, -1)
-        log_w = log_px + standard_normal_log_prob(zs) - gaussian_log_prob(zs, mu, logvar)
+        log_w = log_px + model.training_prior.log_prob(zs) - gaussian_log_prob(zs, mu, logvar)
         bounds.append(iwae_bound(log_w.T).cpu())
     return torch.cat(bounds)

@@ -23,12 +23,18 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool = True, device: str | None = None,
-           precision: str = "auto", prior: str = "auto") -> pd.DataFrame:
+           precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
+    With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
+    models, rare for SELFIES and graphs) is replaced by a fresh draw, up to ``MAX_DRAWS`` × ``n``
+    draws in all; rows still invalid after that stay, flagged ``valid = False``. ``frame.attrs``
+    records ``drawn`` (strings decoded) and ``raw_validity`` (valid share of all of them, the
+    MOSES validity); ``redraw_invalid=False`` returns the first ``n`` draws as they are.
+
     ``prior``: ``auto`` (the model's own: the mixture fitted by ``molvae fit-prior`` when the model
-    has one, else N(0, I)), ``standard`` (N(0, I), the training prior) or ``mixture`` (the fitted one;
-    an error when the model has none).
+    has one, else the prior it was trained against), ``standard`` (N(0, I)), ``vamp`` (the VampPrior
+    it was trained with) or ``mixture`` (the fitted one); asking for one the model lacks is an error.
 
     ``conditions`` fixes condition values (e.g. ``{"logP": 2.5}``) for a conditional model; those
     left out are drawn from the training data's conditions stored with the model. ``precision``:
@@ -43,15 +49,50 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
         raise MolvaeError(f"temperature must be ≥ 0, got {temperature}")
     conditions = dict(conditions or {})
     model.conditions.check_names(conditions)
-    generator = seeded_generator(seed)
-    z = sampling_prior(model, prior).sample(n, generator)
-    c = model.conditions.encode(conditions, n, generator) if model.conditions else None
-    frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
-                   max_length=max_length, properties=properties,
-                   generator=seeded_generator(seed, model.device), precision=precision)
+    generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
+    source = sampling_prior(model, prior)
+
+    def draw(count: int) -> pd.DataFrame:
+        z = source.sample(count, generator)
+        c = model.conditions.encode(conditions, count, generator) if model.conditions else None
+        return decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
+                      max_length=max_length, properties=properties, generator=decoding_generator,
+                      precision=precision)
+
+    frame = draw(n)
+    frame = _replace_invalid(frame, draw) if redraw_invalid else _record_draws(frame, n, int(frame["valid"].sum()))
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
     return frame
+
+
+MAX_DRAWS = 10  # redrawing stops after this many draws per requested molecule
+
+
+def _record_draws(frame: pd.DataFrame, drawn: int, valid: int) -> pd.DataFrame:
+    frame.attrs.update(drawn=drawn, raw_validity=valid / drawn)
+    return frame
+
+
+def _replace_invalid(frame: pd.DataFrame, draw) -> pd.DataFrame:
+    """Fill the invalid rows of ``frame`` with valid molecules from further ``draw(count)`` calls.
+
+    Each round draws enough for the missing rows at the validity seen so far, so a model that is
+    valid 80 % of the time needs one or two rounds; all draws are counted in ``frame.attrs``."""
+    n = len(frame)
+    drawn, valid = n, int(frame["valid"].sum())
+    while not frame["valid"].all() and drawn < MAX_DRAWS * n:
+        missing = frame.index[~frame["valid"].to_numpy()]
+        rate = max(valid / drawn, 0.05)
+        extra = draw(min(int(len(missing) / rate * 1.1) + 1, MAX_DRAWS * n - drawn))
+        drawn, valid = drawn + len(extra), valid + int(extra["valid"].sum())
+        good = extra[extra["valid"]].head(len(missing))
+        for column in frame.columns:
+            frame.loc[missing[:len(good)], column] = good[column].to_numpy()
+    still = int((~frame["valid"]).sum())
+    if still:
+        log.warning("%d of %d samples are still invalid after %d draws; they are returned flagged", still, n, drawn)
+    return _record_draws(frame, drawn, valid)
 
 
 @torch.no_grad()
@@ -80,22 +121,32 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
     return results_frame(model, raws, properties)
 
 
+SAMPLING_PRIORS = ("auto", *PRIOR_KINDS)
+
+
 def sampling_prior(model: MoleculeVAE, name: str = "auto"):
-    """The prior called ``name`` (``auto``, ``standard`` or ``mixture``) for this model."""
-    if name not in ("auto", *PRIOR_KINDS):
-        raise MolvaeError(f"unknown prior {name!r}; choose one of: auto, {', '.join(PRIOR_KINDS)}")
+    """The prior called ``name`` for this model: ``auto`` (its fitted prior, else the one it was trained
+    against), ``standard`` (N(0, I)), ``vamp`` (its learned VampPrior) or ``mixture`` (its fitted one)."""
+    if name not in SAMPLING_PRIORS:
+        raise MolvaeError(f"unknown prior {name!r}; choose one of: {', '.join(SAMPLING_PRIORS)}")
     if name == "standard":
         return StandardNormal(model.latent_dim)
+    if name == "vamp" and model.training_prior.kind != "vamp":
+        raise MolvaeError("this model was not trained with a VampPrior (molvae train --prior vamp); "
+                          "use --prior standard or auto")
     if name == "mixture" and model.prior.kind != "mixture":
         raise MolvaeError("this model has no fitted prior; fit one with 'molvae fit-prior' or use --prior standard")
-    chosen = model.prior
-    log.debug("sampling z from the %s prior", describe_prior(chosen))
+    chosen = model.training_prior if name == "vamp" else model.prior
+    log.debug("sampling z from the %s", describe_prior(chosen))
     return chosen
 
 
 def describe_prior(prior) -> str:
-    """A few words for logs and reports: 'standard normal' or 'fitted 32-component mixture'."""
-    return "standard normal" if prior.kind == "standard" else f"fitted {prior.components}-component mixture"
+    """A few words for logs and reports: 'standard normal prior', 'learned 64-component VampPrior' or
+    'fitted 32-component mixture prior'."""
+    names = {"standard": "standard normal prior", "vamp": "learned {}-component VampPrior",
+             "mixture": "fitted {}-component mixture prior"}
+    return names[prior.kind].format(getattr(prior, "components", ""))
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from molvae.core.conditions import ConditionEncoder
-from molvae.core.gaussian import gaussian_kl, reparameterize
-from molvae.core.priors import StandardNormal
+from molvae.core.gaussian import DiagonalGaussian, gaussian_kl, gaussian_log_density, reparameterize
+from molvae.core.priors import TRAINING_PRIORS, StandardNormal, VampPrior
+from molvae.errors import MolvaeError
 
 
 class MoleculeVAE(nn.Module, ABC):
@@ -28,16 +29,33 @@ class MoleculeVAE(nn.Module, ABC):
         super().__init__()
         self.config = dict(config)
         self.conditions = conditions or ConditionEncoder()
-        self._prior = None  # a fitted prior (molvae fit-prior); None: N(0, I), the training prior
+        self.vamp: VampPrior | None = None  # built with the posterior head when config["prior"] is "vamp"
+        self._prior = None  # a fitted prior (molvae fit-prior); None: the training prior
+
+    @property
+    def training_prior(self):
+        """The p(z) of the objective: N(0, I), or the VampPrior learned with the model."""
+        return self.vamp if self.vamp is not None else StandardNormal(self.latent_dim)
 
     @property
     def prior(self):
-        """The prior samples are drawn from: a fitted one when the checkpoint has it, else N(0, I)."""
-        return self._prior if self._prior is not None else StandardNormal(self.latent_dim)
+        """The prior samples are drawn from: a fitted one when the checkpoint has it, else the training prior."""
+        return self._prior if self._prior is not None else self.training_prior
 
     @prior.setter
     def prior(self, prior) -> None:
-        self._prior = None if prior is None or prior.kind == "standard" else prior
+        self._prior = None if prior is None or prior.kind == self.training_prior.kind else prior
+
+    def _posterior_head(self, in_features: int) -> DiagonalGaussian:
+        """The Gaussian head q(z|x) over encoder features, and the VampPrior's pseudo-inputs in the same
+        feature space when the model is configured with ``prior: vamp``."""
+        head = DiagonalGaussian(in_features, self.latent_dim)
+        kind = self.config.get("prior", "standard")
+        if kind not in TRAINING_PRIORS:
+            raise MolvaeError(f"unknown training prior {kind!r}; choose one of: {', '.join(TRAINING_PRIORS)}")
+        if kind == "vamp":
+            self.vamp = VampPrior(head, in_features, int(self.config.get("prior_components", 64)))
+        return head
 
     @classmethod
     def default_config(cls) -> dict[str, Any]:
@@ -56,8 +74,20 @@ class MoleculeVAE(nn.Module, ABC):
         """Per-molecule objective terms: reconstruction NLL (B,) and KL per dimension (B, D)."""
         mu, logvar = self.encode(batch)
         z = reparameterize(mu, logvar)
-        return {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
-                "mu": mu, "logvar": logvar}
+        return {"recon_nll": -self.log_likelihood(batch, z), **self.kl_terms(z, mu, logvar), "mu": mu, "logvar": logvar}
+
+    def kl_terms(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> dict[str, torch.Tensor]:
+        """KL(q(z|x) || p(z)) per molecule. Against N(0, I): exact, per dimension (``kl_per_dim``, B × D).
+        Against a VampPrior: the one-sample Monte-Carlo estimate log q(z|x) − log p(z) at the z that
+        was decoded (``kl``, B; unbiased, so the ELBO stays a bound on log p(x)), and per dimension
+        against the prior's marginals, for free bits and collapse diagnostics. Computed in fp32."""
+        if self.vamp is None:
+            return {"kl_per_dim": gaussian_kl(mu, logvar)}
+        with torch.autocast(z.device.type, enabled=False):
+            z, mu, logvar = z.float(), mu.float(), logvar.float()
+            log_q = gaussian_log_density(z, mu, logvar)
+            return {"kl": log_q.sum(-1) - self.vamp.log_prob(z),
+                    "kl_per_dim": log_q - self.vamp.marginal_log_prob(z)}
 
     def _latent_input(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """The decoder's conditioning input: z, with the condition vector c appended when there is one."""

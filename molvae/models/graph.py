@@ -24,7 +24,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from molvae.core.conditions import ConditionEncoder
-from molvae.core.gaussian import DiagonalGaussian
 from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.models.base import MoleculeVAE
 from molvae.representations.graph import (
@@ -97,7 +96,7 @@ class GraphVAE(MoleculeVAE):
         self.readout_gate = nn.Linear(hidden, 2 * hidden)
         self.readout_value = nn.Linear(hidden, 2 * hidden)
         self.readout_norm = nn.LayerNorm(2 * hidden)  # sums grow with molecule size; keep q(z|G) well scaled
-        self.posterior = DiagonalGaussian(2 * hidden + c_dim, cfg["latent_dim"])
+        self.posterior = self._posterior_head(2 * hidden + c_dim)
         # decoder
         dec, key = cfg["decoder_hidden"], cfg["key_dim"]
         self.input_kind = nn.Embedding(4, e)            # begin, atom, bond, dropped

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from molvae.core.conditions import ConditionEncoder
-from molvae.core.gaussian import gaussian_kl, reparameterize
+from molvae.core.gaussian import reparameterize
 from molvae.models.base import MoleculeVAE
 
 
@@ -48,6 +48,10 @@ class PropertyHeadVAE(MoleculeVAE):
         stats = np.asarray(config["property_stats"], dtype=np.float32).reshape(n, 2)
         self.register_buffer("target_mean", torch.from_numpy(stats[:, 0].copy()), persistent=False)
         self.register_buffer("target_std", torch.from_numpy(stats[:, 1].copy()), persistent=False)
+
+    @property
+    def training_prior(self):
+        return self.base.training_prior
 
     @property
     def properties(self) -> list[str]:
@@ -89,7 +93,7 @@ class PropertyHeadVAE(MoleculeVAE):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         mu, logvar = self.encode(batch)
         z = reparameterize(mu, logvar)
-        out = {"recon_nll": -self.log_likelihood(batch, z), "kl_per_dim": gaussian_kl(mu, logvar),
+        out = {"recon_nll": -self.log_likelihood(batch, z), **self.base.kl_terms(z, mu, logvar),
                "mu": mu, "logvar": logvar}
         if "y" in batch:
             target = (batch["y"].to(z.dtype) - self.target_mean) / self.target_std

@@ -16,7 +16,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from molvae.core.conditions import ConditionEncoder
-from molvae.core.gaussian import DiagonalGaussian
 from molvae.models.base import MoleculeVAE
 from molvae.representations import Vocabulary, get_representation
 
@@ -47,7 +46,7 @@ class SequenceVAE(MoleculeVAE):
         self.embedding = nn.Embedding(len(vocab), cfg["embed_dim"], padding_idx=vocab.pad)
         self.encoder_rnn = nn.GRU(cfg["embed_dim"], cfg["encoder_hidden"], cfg["encoder_layers"],
                                   batch_first=True, bidirectional=True)
-        self.posterior = DiagonalGaussian(2 * cfg["encoder_hidden"] + c_dim, cfg["latent_dim"])
+        self.posterior = self._posterior_head(2 * cfg["encoder_hidden"] + c_dim)
         self.latent_to_hidden = nn.Linear(cfg["latent_dim"] + c_dim, cfg["decoder_hidden"] * cfg["decoder_layers"])
         self.decoder_rnn = nn.GRU(cfg["embed_dim"] + cfg["latent_dim"] + c_dim, cfg["decoder_hidden"],
                                   cfg["decoder_layers"], batch_first=True)

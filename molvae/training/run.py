@@ -66,7 +66,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
             raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
         encoder = ConditionEncoder.from_dict(start["conditions"])
         settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": start["model_name"],
-                    "model_config": start["config"], "conditions": list(encoder.continuous),
+                    "model_config": {**start["config"], **_prior_settings(model_config)},
+                    "conditions": list(encoder.continuous),
                     "labels": list(encoder.categorical), "val_fraction": val_fraction, "max_val": max_val,
                     "train": asdict(train_config), "init_from": str(init_from)}
     else:
@@ -106,7 +107,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
                else _fit_conditions(prepared.frame, train_idx, settings["conditions"], settings["labels"], config.seed))
     net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
     if start:
-        net.load_state_dict(start["state_dict"])
+        _load_start_weights(net, start["state_dict"])
     if checkpoint:  # a vocabulary fixed by a checkpoint (fine-tuning, or resuming one) may not spell them all
         train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
     if head:
@@ -126,6 +127,21 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     if head:
         summary["property_r2"] = _head_r2(net, val_set, head)
     return summary
+
+
+def _prior_settings(model_config: dict | None) -> dict:
+    """The training-prior keys of a model configuration: what fine-tuning may change in the start model."""
+    return {k: v for k, v in (model_config or {}).items() if k in ("prior", "prior_components")}
+
+
+def _load_start_weights(net, state_dict: dict) -> None:
+    """The start model's weights; a VampPrior added by fine-tuning keeps its fresh pseudo-inputs (and
+    one dropped by fine-tuning with the standard prior is left behind)."""
+    missing, unexpected = (
+        [k for k in keys if not k.endswith("pseudo_inputs")] for keys in net.load_state_dict(state_dict, strict=False))
+    if missing or unexpected:
+        raise MolvaeError(f"the start model's weights do not fit this model (missing {missing[:3]}, "
+                          f"unexpected {unexpected[:3]})")
 
 
 def _with_property_head(base, frame, train_idx: np.ndarray, properties: list[str], weight: float) -> PropertyHeadVAE:

@@ -277,7 +277,8 @@ class Trainer:
         batch = self.model.batch_to_device(batch)
         with self._autocast():
             out = self.network(batch)
-        terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits)
+        kl = out["kl"].float() if "kl" in out else None
+        terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits, kl)
         loss = terms.loss + out["extra_loss"] if "extra_loss" in out else terms.loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -359,7 +360,7 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
     """
     was_training = model.training
     model.eval()
-    recon = 0.0
+    recon = kl = 0.0
     kl_dims = torch.zeros(model.latent_dim)
     means = []
     n = 0
@@ -369,13 +370,13 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
         size = out["recon_nll"].shape[0]
         recon += out["recon_nll"].float().sum().item()
         kl_dims += out["kl_per_dim"].float().sum(0).cpu()
+        kl += (out["kl"] if "kl" in out else out["kl_per_dim"].sum(-1)).float().sum().item()
         means.append(out["mu"].float().cpu())
         n += size
     n = max(n, 1)
     kl_dims /= n
     units, _ = active_units(torch.cat(means)) if means else (0, None)
-    row = {"val_recon": recon / n, "val_kl": kl_dims.sum().item(),
-           "val_neg_elbo": recon / n + kl_dims.sum().item(), "active_units": units,
+    row = {"val_recon": recon / n, "val_kl": kl / n, "val_neg_elbo": (recon + kl) / n, "active_units": units,
            "kl_per_dim": kl_dims.tolist()}
     row["recon_accuracy"] = reconstruction_accuracy(model, data, diagnostic_molecules, batch_size)
     row.update(prior_quality(model, data, diagnostic_molecules, seed))

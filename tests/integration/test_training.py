@@ -229,3 +229,38 @@ def test_importance_weighted_bound_is_at_least_the_elbo(tiny_run, moses_test_smi
     elbo = -evaluate_model(model, data, diagnostic_molecules=0)["val_neg_elbo"]
     assert iwae.shape == (40,) and torch.isfinite(iwae).all()
     assert iwae.mean().item() >= elbo - 0.5
+
+
+def test_a_vamp_prior_model_trains_samples_from_its_prior_and_its_elbo_stays_a_bound(
+        moses_train_file, moses_test_smiles, tiny_run, tmp_path, capsys):
+    from molvae.cli.main import main
+    from molvae.evaluation import importance_weighted_bound
+    from molvae.training.trainer import evaluate_model
+
+    config = TrainConfig(epochs=1, batch_size=64, beta_warmup_steps=20, warmup_steps=5, free_bits=0.05,
+                         diagnostic_molecules=50, show_progress=False, seed=0, device="cpu")
+    train(moses_train_file, tmp_path, model_config={"embed_dim": 32, "encoder_hidden": 64, "decoder_hidden": 96,
+                                                    "latent_dim": 16, "prior": "vamp", "prior_components": 8},
+          train_config=config, limit=1000)
+    assert read_checkpoint(tmp_path / "last.pt")["state_dict"]["vamp.pseudo_inputs"].shape == (8, 128)
+    model = load_model(tmp_path / "last.pt")
+    assert model.prior.kind == "vamp" and model.prior.components == 8
+    pd.testing.assert_frame_equal(sample(model, 30, seed=2), sample(model, 30, seed=2, prior="vamp"))
+    assert not sample(model, 30, seed=2)["raw"].equals(sample(model, 30, seed=2, prior="standard")["raw"])
+
+    smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[2000:2040]]
+    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    model.train()
+    out = model(model.collate(data.items[:8], None))
+    (out["recon_nll"].mean() + out["kl"].mean()).backward()
+    assert model.vamp.pseudo_inputs.grad.abs().sum() > 0  # the prior is learned with the model
+    iwae = importance_weighted_bound(model, data, k=50, generator=torch.Generator().manual_seed(0))
+    elbo = -evaluate_model(model, data, diagnostic_molecules=0)["val_neg_elbo"]
+    assert torch.isfinite(iwae).all() and iwae.mean().item() >= elbo - 0.5
+
+    assert main(["sample", "-n", "10", "-o", str(tmp_path / "s.csv"), "--model", str(tmp_path / "last.pt")]) == 0
+    assert "learned 8-component VampPrior" in capsys.readouterr().out
+    code = main(["sample", "-n", "10", "-o", str(tmp_path / "t.csv"), "--prior", "vamp", "--model", tiny_run["model"]])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "not trained with a VampPrior" in err[0]
+    assert not (tmp_path / "t.csv").exists()

@@ -43,7 +43,8 @@ def test_prior_round_trips_through_plain_data():
     back = prior_from_dict(data, 2)
     assert back.kind == "mixture" and back.info == {"molecules": 10}
     assert torch.allclose(back.means.float(), prior.means.float())
-    assert prior_from_dict(None, 4).kind == "standard" and prior_from_dict({"kind": "standard"}, 4).latent_dim == 4
+    for stored in (None, {"kind": "standard"}, {"kind": "vamp", "components": 8}):
+        assert prior_from_dict(stored, 4) is None  # no fitted prior: the model's training prior is used
 
 
 @pytest.mark.parametrize("damage", [
@@ -63,3 +64,47 @@ def test_a_damaged_prior_block_is_a_clear_error(damage):
 def test_a_prior_of_another_size_is_refused():
     with pytest.raises(MolvaeError, match="2 dimensions; the model has 16"):
         prior_from_dict(two_component_prior().to_dict(), 16)
+
+
+def vamp_with_components(mu: torch.Tensor, logvar: torch.Tensor):
+    """A VampPrior whose head maps the k-th one-hot pseudo-input to (mu[k], logvar[k]) exactly."""
+    from molvae.core.gaussian import DiagonalGaussian
+    from molvae.core.priors import VampPrior
+
+    k, d = mu.shape
+    head = DiagonalGaussian(k, d)
+    with torch.no_grad():
+        head.mu.weight.copy_(mu.T), head.mu.bias.zero_()
+        head.logvar.weight.copy_(logvar.T), head.logvar.bias.zero_()
+        prior = VampPrior(head, k, k)
+        prior.pseudo_inputs.copy_(torch.eye(k))
+    return prior
+
+
+def test_vamp_prior_is_the_mixture_of_posteriors_at_its_pseudo_inputs():
+    mu, logvar = torch.tensor([[-2.0, 0.0, 1.0], [2.0, 1.0, -1.0]]), torch.tensor([[0.0, -1.0, 0.5], [-0.5, 0.0, 0.0]])
+    prior = vamp_with_components(mu, logvar)
+    z = torch.randn(7, 3)
+    parts = [torch.distributions.Normal(mu[k], (0.5 * logvar[k]).exp()) for k in range(2)]
+    expected = torch.logsumexp(torch.stack([p.log_prob(z).sum(-1) for p in parts]), 0) - math.log(2)
+    assert torch.allclose(prior.log_prob(z), expected, atol=1e-5)
+    marginal = torch.logsumexp(torch.stack([p.log_prob(z) for p in parts]), 0) - math.log(2)
+    assert torch.allclose(prior.marginal_log_prob(z), marginal, atol=1e-5)
+    draws = prior.sample(20_000, torch.Generator().manual_seed(0))
+    assert torch.equal(draws, prior.sample(20_000, torch.Generator().manual_seed(0)))
+    assert torch.allclose(draws.mean(0), mu.mean(0), atol=0.05)
+    assert prior.to_dict() == {"kind": "vamp", "components": 2}
+
+
+def test_monte_carlo_kl_against_a_vamp_prior_is_unbiased():
+    """With one component the VampPrior is a Gaussian, so the exact KL is known."""
+    from molvae.core.gaussian import gaussian_log_prob
+
+    prior = vamp_with_components(torch.tensor([[0.5, -1.0]]), torch.tensor([[-0.5, 0.3]]))
+    mu, logvar = torch.tensor([1.0, 0.0]), torch.tensor([-1.0, 0.0])
+    z = mu + (0.5 * logvar).exp() * torch.randn(200_000, 2, generator=torch.Generator().manual_seed(1))
+    estimate = (gaussian_log_prob(z, mu, logvar) - prior.log_prob(z)).mean()
+    exact = torch.distributions.kl_divergence(torch.distributions.Normal(mu, (0.5 * logvar).exp()),
+                                              torch.distributions.Normal(torch.tensor([0.5, -1.0]),
+                                                                         torch.tensor([-0.25, 0.15]).exp())).sum()
+    assert abs(float(estimate - exact)) < 0.01
