@@ -16,7 +16,7 @@ from rdkit import Chem, RDConfig
 from rdkit.Chem import QED, Crippen, Descriptors
 
 from molvae.chem.molecules import parse_smiles
-from molvae.errors import MolvaeError
+from molvae.errors import MolvaeError, match_name
 
 
 @cache
@@ -61,10 +61,7 @@ def property_table(smiles: Iterable[str], names: Iterable[str] = ("logP", "QED",
 
     ``workers`` > 1 spreads the RDKit work over processes; worth it above a few thousand molecules.
     """
-    names = tuple(names)
-    unknown = [n for n in names if n not in PROPERTY_FUNCTIONS]
-    if unknown:
-        raise MolvaeError(f"unknown property {unknown[0]!r}; available: {', '.join(PROPERTY_FUNCTIONS)}")
+    names = tuple(match_name(n, PROPERTY_FUNCTIONS, "property") for n in names)
     items = [(s, names) for s in smiles]
     if workers > 1 and len(items) > 5000:
         from multiprocessing import get_context

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
     given = parse_conditions(args.condition)
     c = None
     if model.conditions:
-        model.conditions.check_names(given)
+        given = model.conditions.check_names(given)
         c = model.conditions.encode(given, len(z))
         for j, name in enumerate(model.conditions.continuous):
             if name not in given and name in frame.columns:

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> None:
           + (f"; objective failed on {summary['failed_oracle_error']} molecules"
              if summary.get("failed_oracle_error") else "")
           + (f"; rejected without a call: {', '.join(f'{k} {v}' for k, v in free.items())}" if free else ""))
+    print(f"first designs drawn from {summary['designs_from']}")
     print(f"top {len(result.top)}:")
     for row in result.top.itertuples():
         print(f"  {row.score:10.4f}  call {row.call:5d}  {row.smiles}")

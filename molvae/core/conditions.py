@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from molvae.errors import MolvaeError
+from molvae.errors import MolvaeError, match_name
 
 
 class ConditionEncoder:
@@ -77,7 +77,7 @@ class ConditionEncoder:
     def encode(self, values: Mapping[str, float | str], n: int,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` condition vectors for sampling: given values fixed, the rest drawn from the training bank."""
-        self.check_names(values)
+        values = self.check_names(values)
         if self.bank is not None:
             rows = torch.randint(len(self.bank), (n,), generator=generator)
             out = self.bank[rows].clone()
@@ -95,11 +95,12 @@ class ConditionEncoder:
             offset += len(labels)
         return out
 
-    def check_names(self, values: Mapping[str, object]) -> None:
-        for name in values:
-            if name not in self.continuous and name not in self.categorical:
-                known = ", ".join(self.names) or "none (this model is unconditional)"
-                raise MolvaeError(f"unknown condition {name!r}; this model's conditions: {known}")
+    def check_names(self, values: Mapping[str, object]) -> dict[str, object]:
+        """``values`` keyed by this model's own condition names (``logp`` is ``logP``); an unknown name
+        is a one-line error that suggests the closest one."""
+        if values and not self.names:
+            raise MolvaeError(f"unknown condition {next(iter(values))!r}: this model is unconditional")
+        return {match_name(name, self.names, "condition"): value for name, value in values.items()}
 
     @staticmethod
     def parse_number(name: str, value: float | str) -> float:

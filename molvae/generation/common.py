@@ -50,7 +50,7 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
     if not encoder:
         return None
     given = dict(given or {})
-    encoder.check_names(given)
+    given = encoder.check_names(given)
     continuous = {}
     for name in encoder.continuous:
         if name in given:

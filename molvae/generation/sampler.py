@@ -48,7 +48,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     if temperature < 0:
         raise MolvaeError(f"temperature must be ≥ 0, got {temperature}")
     conditions = dict(conditions or {})
-    model.conditions.check_names(conditions)
+    conditions = model.conditions.check_names(conditions)
     generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
     source = sampling_prior(model, prior)
 

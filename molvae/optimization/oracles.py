@@ -22,7 +22,7 @@ from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
 
 from molvae.chem.molecules import parse_smiles
 from molvae.chem.properties import PROPERTY_FUNCTIONS, sa_score
-from molvae.errors import MolvaeError
+from molvae.errors import MolvaeError, match_name
 
 MolScore = Callable[[Chem.Mol], float]
 
@@ -346,6 +346,9 @@ def get_oracle(spec: str | Oracle | Callable[[str], float]) -> Oracle:
     if not isinstance(spec, str) or not spec.strip():
         raise MolvaeError("an objective name is required")
     spec = spec.strip()
+    if ":" not in spec:  # a built-in name, matched ignoring case where that is unambiguous
+        spec = match_name(spec, available_oracles(), "objective",
+                          also=", similarity:SMILES, weighted:A=w,B=w, desirability:A=worst..best or module:function")
     if spec in PROPERTY_ORACLES:
         description, fn, maximize = PROPERTY_ORACLES[spec]
         return Oracle(spec, fn, description, maximize)
@@ -358,10 +361,7 @@ def get_oracle(spec: str | Oracle | Callable[[str], float]) -> Oracle:
         from molvae.optimization.constraints import parse_combination  # noqa: PLC0415  (it builds on this module)
 
         return parse_combination(spec)
-    if ":" in spec:
-        return callable_oracle(spec)
-    raise MolvaeError(f"unknown objective {spec!r}; available: {', '.join(available_oracles())}, "
-                      "similarity:SMILES, weighted:A=w,B=w, desirability:A=worst..best or module:function")
+    return callable_oracle(spec)
 
 
 __all__ = ["GUACAMOL_TASKS", "Oracle", "available_oracles", "get_oracle", "penalized_logp", "similarity_oracle",

@@ -47,7 +47,7 @@ def fixed_condition(model, given: Mapping[str, float | str] | None = None) -> to
     if not encoder:
         return None
     given = dict(given or {})
-    encoder.check_names(given)
+    given = encoder.check_names(given)
     continuous = {n: [encoder.parse_number(n, given[n]) if n in given else mean]
                   for n, (mean, _) in encoder.continuous.items()}
     categorical = {n: [str(given.get(n, labels[0]))] for n, labels in encoder.categorical.items()}
@@ -123,7 +123,17 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     finally:  # Ctrl-C included: what was evaluated is written
         if out is not None:
             tracker.write(out)
-    return OptimizationResult(tracker.history(), tracker.top(top_k), tracker.summary(), tracker)
+    summary = {**tracker.summary(), "designs_from": designs_from(model, method, start)}
+    return OptimizationResult(tracker.history(), tracker.top(top_k), summary, tracker)
+
+
+def designs_from(model, method: str, start: str | None) -> str:
+    """Where the search draws its first latent points, in words (for the user and the log)."""
+    from molvae.generation.sampler import describe_prior  # noqa: PLC0415
+
+    if start is not None:
+        return f"the neighbourhood of the latent code of {start}"
+    return f"the {describe_prior(model.prior if method == 'cvae' else model.training_prior)}"
 
 
 def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,

@@ -62,9 +62,9 @@ class LatentSession:
         return Z[np.argsort(-y)[:k]]
 
     def prior(self, n: int) -> torch.Tensor:
-        """Points from N(0, I), the prior the model was trained against, even when it samples from a
-        fitted one: the optimisers' search radii and candidate pools are scaled to N(0, I)."""
-        return torch.randn(n, self.dim, generator=self.generator)
+        """Points from the prior the model was trained against (N(0, I), or its VampPrior), even when it
+        samples from a fitted one: the optimisers' search radii are scaled to the training prior."""
+        return self.model.training_prior.sample(n, self.generator)
 
     def propose_initial(self, n: int, start: np.ndarray | None, offsets: Callable[[int], np.ndarray],
                         max_radius: float | None = None) -> None:

@@ -42,3 +42,10 @@ def test_grid_is_drawn_from_valid_molecules(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(MolvaeError, match="no valid molecule"):
         draw_grid(["", "C1CC"], tmp_path / "none.png")
+
+
+def test_property_names_ignore_case_and_unknown_ones_get_a_suggestion():
+    table = property_table(["CCO"], ["qed", "mw"])
+    assert list(table.columns) == ["QED", "MW"] and table["MW"].iloc[0] == pytest.approx(46.069, abs=1e-3)
+    with pytest.raises(MolvaeError, match="did you mean 'logP'"):
+        property_table(["CCO"], ["logp_"])

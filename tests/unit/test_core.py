@@ -126,3 +126,10 @@ def test_condition_encoder_rejects_bad_values(values, message):
 def test_conditions_with_missing_training_values_are_an_error():
     with pytest.raises(MolvaeError, match="missing"):
         ConditionEncoder.fit({"logP": [1.0, float("nan")]})
+
+
+def test_condition_names_ignore_case_and_unknown_ones_get_a_suggestion():
+    enc = ConditionEncoder.fit({"logP": [1.0, 2.0], "QED": [0.5, 0.7]})
+    assert torch.equal(enc.encode({"logp": 1.5, "qed": 0.6}, n=1), enc.encode({"logP": 1.5, "QED": 0.6}, n=1))
+    with pytest.raises(MolvaeError, match="unknown condition 'logPP'; did you mean 'logP'"):
+        enc.encode({"logPP": 1.0}, n=1)

@@ -243,3 +243,9 @@ def test_property_head_trains_jointly_and_reloads(moses_train_file, tmp_path):
         optimize("QED", model, "gradient", budget=12, predictor="head")
     with pytest.raises(MolvaeError, match="this model has no property head"):
         optimize("logP", molvae.load_model(), "gradient", budget=12, predictor="head")
+
+
+def test_objective_names_ignore_case_and_unknown_ones_get_a_suggestion():
+    assert get_oracle("qed").name == "QED" and get_oracle("LOGP").name == "logP"
+    with pytest.raises(MolvaeError, match="unknown objective 'QDE'; did you mean 'QED'\\?"):
+        get_oracle("QDE")
