@@ -1,7 +1,8 @@
 """Sample molecules from a model's prior; every sample is RDKit-validated and canonicalised, and
 invalid strings are re-drawn (bounded) unless --keep-invalid is given.
 
-Writes columns smiles (canonical, empty when invalid), raw, valid, logP, QED, SA, MW.
+Writes columns smiles (canonical, empty when invalid), raw, valid, and logP, QED, SA, MW (see
+--properties and --no-properties).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.generation.rows import OUTPUT_PROPERTIES
 from molvae.generation.sampler import SAMPLING_PRIORS
 
 HELP = "sample molecules (CSV, optional grid image)"
@@ -28,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior", choices=SAMPLING_PRIORS, default="auto",
                    help="where z comes from: auto (the model's fitted prior if it has one, else the one it was "
                         "trained against), standard (N(0, I)), vamp (its learned VampPrior) or mixture (the fitted one)")
+    columns = p.add_mutually_exclusive_group()
+    columns.add_argument("--properties", nargs="+", metavar="NAME",
+                         help=f"property columns to compute (default: {' '.join(OUTPUT_PROPERTIES)})")
+    columns.add_argument("--no-properties", action="store_true", help="no property columns (fastest)")
     p.add_argument("--keep-invalid", action="store_true",
                    help="return the first -n draws as they are instead of re-drawing invalid strings")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
@@ -47,7 +53,8 @@ def run(args: argparse.Namespace) -> None:
     else:
         frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
-                       precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid)
+                       precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid,
+                       properties=False if args.no_properties else args.properties or True)
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid)
     valid = int(frame["valid"].sum())

@@ -8,13 +8,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from molvae.chem.molecules import validate
 from molvae.chem.properties import PROPERTY_FUNCTIONS, compute_properties
+from molvae.generation.rows import OUTPUT_PROPERTIES, RowBuilder
 from molvae.errors import MolvaeError
 from molvae.models.base import MoleculeVAE
-
-OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
-
 
 def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = None) -> MoleculeVAE:
     """A model object as given, or loaded from a checkpoint path; None means the bundled model."""
@@ -25,18 +22,14 @@ def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = N
     return load_model(model, device or "auto")
 
 
-def results_frame(model: MoleculeVAE, raws: Sequence[str], properties: bool = True) -> pd.DataFrame:
+def results_frame(model: MoleculeVAE, raws: Sequence[str], properties: bool | Sequence[str] = True,
+                  workers: int | None = None) -> pd.DataFrame:
     """One row per generated string: canonical ``smiles`` (empty when invalid), ``raw``, ``valid``,
-    and logP, QED, SA and MW of the valid ones. Invalid strings stay as rows, flagged."""
-    unique = {raw: validate(model.to_smiles(raw)) for raw in dict.fromkeys(raws)}  # decoders repeat themselves
-    checks = [unique[raw] for raw in raws]
-    frame = pd.DataFrame({"smiles": [c.smiles for c in checks], "raw": list(raws),
-                          "valid": [c.valid for c in checks]})
-    if properties:
-        values = [compute_properties(c.smiles, OUTPUT_PROPERTIES) if c.valid else {} for c in checks]
-        for name in OUTPUT_PROPERTIES:
-            frame[name] = [round(v[name], 4) if v else float("nan") for v in values]
-    return frame
+    and the properties asked for (default logP, QED, SA and MW) of the valid ones. Invalid strings
+    stay as rows, flagged. Large lists use every core (see :mod:`molvae.generation.rows`)."""
+    builder = RowBuilder(model.raw_format, properties, expected=len(raws), workers=workers)
+    builder.add(raws)
+    return builder.frame()
 
 
 def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[str, float | str] | None = None
@@ -75,3 +68,6 @@ def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> to
     else:
         generator.manual_seed(seed)
     return generator
+
+
+__all__ = ["OUTPUT_PROPERTIES", "condition_matrix", "resolve_model", "results_frame", "seeded_generator"]

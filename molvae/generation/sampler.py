@@ -4,7 +4,7 @@ conditioned, and decoding of given z."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +12,8 @@ import torch
 
 from molvae.core.priors import PRIOR_KINDS, StandardNormal
 from molvae.errors import MolvaeError
-from molvae.generation.common import resolve_model, results_frame, seeded_generator
+from molvae.generation.common import resolve_model, seeded_generator
+from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
 from molvae.training.devices import bf16_autocast_helps
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
-           max_length: int | None = None, properties: bool = True, device: str | None = None,
+           max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
            precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
@@ -40,7 +41,8 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     left out are drawn from the training data's conditions stored with the model. ``precision``:
     ``fp32``, ``bf16`` (about twice as fast), or ``auto``: bf16 on GPUs and on CPUs with native bf16
     instructions, else fp32.
-    Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, logP, QED, SA, MW.
+    Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, and the
+    ``properties`` asked for: True (logP, QED, SA, MW), False (none) or a list of those names.
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -98,7 +100,7 @@ def _replace_invalid(frame: pd.DataFrame, draw) -> pd.DataFrame:
 @torch.no_grad()
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
-           max_length: int | None = None, properties: bool = True,
+           max_length: int | None = None, properties: bool | Sequence[str] = True,
            generator: torch.Generator | None = None, precision: str = "auto") -> pd.DataFrame:
     """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
 
@@ -110,15 +112,19 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
         raise MolvaeError(f"latent points must have shape (N, {model.latent_dim}), got {tuple(z.shape)}")
     if model.conditions and c is None:
         c = model.conditions.encode({}, len(z))
-    raws: list[str] = []
+    rows = RowBuilder(model.raw_format, properties, expected=len(z))
     model.eval()
-    with decoding_precision(model.device, precision):
-        for start in range(0, len(z), batch_size):
-            zb = z[start:start + batch_size].to(model.device)
-            cb = c[start:start + batch_size].to(model.device) if c is not None else None
-            raws += model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
-                                   generator=generator)
-    return results_frame(model, raws, properties)
+    try:
+        with decoding_precision(model.device, precision):
+            for start in range(0, len(z), batch_size):
+                zb = z[start:start + batch_size].to(model.device)
+                cb = c[start:start + batch_size].to(model.device) if c is not None else None
+                rows.add(model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
+                                        generator=generator))
+    except BaseException:
+        rows.close()
+        raise
+    return rows.frame()
 
 
 SAMPLING_PRIORS = ("auto", *PRIOR_KINDS)

@@ -128,6 +128,12 @@ class MoleculeVAE(nn.Module, ABC):
 
         ``generator`` (on the model's device) makes multinomial decoding reproducible."""
 
+    @property
+    def raw_format(self) -> str:
+        """The notation of the strings ``generate`` returns: ``smiles`` or ``selfies`` (so worker
+        processes can turn them into SMILES without the model)."""
+        return "smiles"
+
     @abstractmethod
     def to_smiles(self, raw: str) -> str:
         """The SMILES string a generated raw string spells (unvalidated)."""

@@ -89,6 +89,10 @@ class PropertyHeadVAE(MoleculeVAE):
     def to_smiles(self, raw: str) -> str:
         return self.base.to_smiles(raw)
 
+    @property
+    def raw_format(self) -> str:
+        return self.base.raw_format
+
     # -------------------------------------------------------------- the joint objective
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         mu, logvar = self.encode(batch)

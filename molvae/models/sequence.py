@@ -163,6 +163,10 @@ class SequenceVAE(MoleculeVAE):
     def to_smiles(self, raw: str) -> str:
         return self.representation.detokenize([raw])
 
+    @property
+    def raw_format(self) -> str:
+        return self.representation.name
+
 
 class _DecoderStep:
     """One step of the decoder GRU for a batch whose (z, c) part of the input is fixed.

@@ -1,8 +1,12 @@
 """Sampling a model whose strings can be invalid (SMILES): invalid draws are replaced, and counted."""
 
+import pandas as pd
+import pytest
 import torch
 
 from molvae.chem.molecules import canonical_smiles
+from molvae.errors import MolvaeError
+from molvae.generation.rows import RowBuilder
 from molvae.generation.sampler import MAX_DRAWS, sample
 from molvae.models.sequence import SequenceVAE
 from molvae.representations import Vocabulary, get_representation
@@ -37,3 +41,46 @@ def test_invalid_draws_are_replaced_by_valid_molecules_and_every_draw_is_counted
     assert 200 < frame.attrs["drawn"] <= MAX_DRAWS * 200
     assert frame["valid"].all() or frame.attrs["drawn"] == MAX_DRAWS * 200
     assert 0 < frame.attrs["raw_validity"] < frame["valid"].mean()
+
+
+def reference_rows(raws, to_smiles):
+    """The result rows as they were computed before the parallel path: one molecule at a time."""
+    from molvae.chem.molecules import validate
+    from molvae.chem.properties import compute_properties
+
+    rows = []
+    for raw in raws:
+        check = validate(to_smiles(raw))
+        values = compute_properties(check.smiles) if check.valid else {}
+        rows.append({"smiles": check.smiles, "raw": raw, "valid": check.valid,
+                     **{k: round(values[k], 4) if values else float("nan") for k in ("logP", "QED", "SA", "MW")}})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("raw_format", ["smiles", "selfies"])
+def test_parallel_rows_equal_the_one_at_a_time_values(moses_test_smiles, raw_format):
+    import selfies
+
+    raws = moses_test_smiles[:1500] * 2 + ["C1CC", "", "[Xe]([Xe])", "CC.O", "[Branch1]C"] * 20
+    if raw_format == "selfies":
+        raws = [selfies.encoder(s) if s in moses_test_smiles else s for s in raws]
+    rep = get_representation(raw_format)
+    to_smiles = lambda raw: rep.detokenize([raw])  # noqa: E731 - what SequenceVAE.to_smiles does
+    builder = RowBuilder(raw_format, True, workers=2)
+    for start in range(0, len(raws), 700):  # batches as the decoder hands them over
+        builder.add(raws[start:start + 700])
+    pd.testing.assert_frame_equal(builder.frame(), reference_rows(raws, to_smiles))
+
+
+def test_property_columns_can_be_chosen_or_left_out(tmp_path, capsys):
+    from molvae.cli.main import main
+
+    model = untrained_smiles_model()
+    assert list(sample(model, 20, seed=0, properties=["qed", "MW"]).columns) == ["smiles", "raw", "valid", "QED", "MW"]
+    assert list(sample(model, 20, seed=0, properties=False).columns) == ["smiles", "raw", "valid"]
+    with pytest.raises(MolvaeError, match="unknown property 'pIC50'"):
+        sample(model, 20, seed=0, properties=["pIC50"])
+    assert main(["sample", "-n", "30", "-o", str(tmp_path / "s.csv"), "--no-properties", "--seed", "1"]) == 0
+    assert list(pd.read_csv(tmp_path / "s.csv").columns) == ["smiles", "raw", "valid"]
+    assert main(["sample", "-n", "30", "-o", str(tmp_path / "t.csv"), "--properties", "sa", "--seed", "1"]) == 0
+    assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["smiles", "raw", "valid", "SA"]
