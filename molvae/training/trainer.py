@@ -210,7 +210,14 @@ class Trainer:
         if not distributed.parameters_in_sync(self.model):
             raise RuntimeError("data-parallel processes ended with different weights")
         log.info("training stopped: %s", stop_reason)
-        return {"stop_reason": stop_reason, **self.state, "run_dir": str(self.run_dir)}
+        return {"stop_reason": stop_reason, **self.state, "epoch": self.epochs_done(), "run_dir": str(self.run_dir)}
+
+    def epochs_done(self) -> int | float:
+        """Completed epochs, plus the share of the current one when a bound stopped it midway (0.7)."""
+        epoch = self.state["epoch"]
+        if self.state["batch"]:
+            epoch = round(epoch + self.state["batch"] / self.steps_per_epoch, 3)
+        return epoch
 
     def _train_epoch(self, started: float) -> tuple[dict[str, float], str]:
         cfg, model = self.config, self.model
@@ -292,10 +299,7 @@ class Trainer:
     def _end_epoch(self, train_terms: dict[str, float]) -> dict[str, Any]:
         diagnostics = evaluate_model(self.model, self.val_set, self.config.batch_size,
                                      self.config.diagnostic_molecules, seed=self.config.seed)
-        epoch = self.state["epoch"]
-        if self.state["batch"]:  # stopped inside an epoch: completed epochs plus the share done
-            epoch = round(epoch + self.state["batch"] / self.steps_per_epoch, 3)
-        row = {"epoch": epoch, "step": self.state["step"], "minutes": round(self.state["minutes"], 3),
+        row = {"epoch": self.epochs_done(), "step": self.state["step"], "minutes": round(self.state["minutes"], 3),
                "lr": self.scheduler.get_last_lr()[0], "beta": self.beta(self.state["step"]), **train_terms,
                **{k: v for k, v in diagnostics.items() if k != "kl_per_dim"}}
         self._append_csv("metrics.csv", METRIC_COLUMNS, row)

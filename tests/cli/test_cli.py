@@ -61,7 +61,7 @@ def test_train_command_writes_a_run_folder(moses_train_file, tmp_path, capsys):
     assert run_cli("train", "--data", moses_train_file, "--limit", 200, "-o", out, "--max-steps", 2,
                    "--batch-size", 64, "--decoder-hidden", 32, "--encoder-hidden", 32, "--no-progress") == 0
     assert {"last.pt", "config.json", "metrics.csv", "rejects.csv"} <= {p.name for p in out.iterdir()}
-    assert "stopped after epoch 1, step 2" in capsys.readouterr().out
+    assert "stopped after epoch 0.667, step 2 (reached 2 steps)" in capsys.readouterr().out  # 2 of 3 batches
 
 
 def test_train_with_a_property_head_reports_its_r2(moses_train_file, tmp_path, capsys):
