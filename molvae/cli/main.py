@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from molvae import __version__
+from molvae import __version__, progress
 from molvae.errors import MolvaeError
 
 SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "evaluate", "benchmark", "optimize",
@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"molvae.cli.{name.replace('-', '_')}")
         sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(sub)
+        if not any("--no-progress" in action.option_strings for action in sub._actions):
+            sub.add_argument("--no-progress", action="store_true", help="no progress bars")
         sub.set_defaults(run=module.run)
     return parser
 
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("RANK", "0") not in ("", "0"):
         level = logging.WARNING  # under torchrun only rank 0 reports progress
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    if args.no_progress:
+        progress.disable()
     try:
         args.run(args)
     except MolvaeError as err:

@@ -42,6 +42,8 @@ import torch
 from molvae.errors import MolvaeError
 from molvae.evaluation.references import (GUACAMOL_DESCRIPTORS, PROPERTY_NAMES, ReferenceStats,
                                           canonical_set, reference_stats, resolve_reference)
+from molvae.parallel import worker_context
+from molvae.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -126,17 +128,13 @@ def _canonical_item(item: tuple[str, bool]) -> str | None:
     return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=item[1])
 
 
-def _map(func: Callable, items: list, workers: int, min_items: int = 2000) -> list:
+def _map(func: Callable, items: list, workers: int, min_items: int = 2000, desc: str = "scoring") -> list:
     """``func`` over items, in order, spread over ``workers`` processes when there are enough items."""
     if workers <= 1 or len(items) < min_items:
-        return [func(item) for item in items]
-    import multiprocessing  # noqa: PLC0415
-
-    # fork where available: RDKit work only in the children, and no re-import of the caller's script
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        return [func(item) for item in progress(items, desc=desc)]
     chunk = max(1, len(items) // (workers * 16))
-    with multiprocessing.get_context(method).Pool(workers) as pool:
-        return pool.map(func, items, chunksize=chunk)
+    with worker_context().Pool(workers) as pool:
+        return list(progress(pool.imap(func, items, chunksize=chunk), total=len(items), desc=desc))
 
 
 def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True, descriptors: bool | int = False
@@ -145,12 +143,12 @@ def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True,
     limit = len(smiles) if descriptors is True else int(descriptors)
     items = [(s, filters, i < limit) for i, s in enumerate(smiles)]
     describe("c1ccccc1O", filters, limit > 0)  # load RDKit's modules and pattern lists once, before forking
-    return _map(_describe_item, items, workers)
+    return _map(_describe_item, items, workers, desc="describing molecules")
 
 
 def canonicalize_many(smiles: Iterable[str], workers: int = 2, stereo: bool = True) -> list[str | None]:
     """Canonical SMILES (None where invalid) of many strings, over ``workers`` processes."""
-    return _map(_canonical_item, [(s, stereo) for s in smiles], workers)
+    return _map(_canonical_item, [(s, stereo) for s in smiles], workers, desc="canonicalising")
 
 
 # ------------------------------------------------------------------------------ similarity kernels

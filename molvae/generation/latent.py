@@ -14,6 +14,7 @@ from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.generation.common import condition_matrix, resolve_model, seeded_generator
 from molvae.generation.sampler import decode
 from molvae.models.base import MoleculeVAE
+from molvae.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,14 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
         raise MolvaeError("no molecule could be encoded")
     c = condition_matrix(model, canonical, conditions)
     mus, logvars = [], []
-    for start in range(0, len(items), batch_size):
-        cb = c[start:start + batch_size] if c is not None else None
-        batch = model.collate(items[start:start + batch_size], cb)
-        batch = model.batch_to_device(batch)
-        mu, logvar = model.encode(batch)
-        mus.append(mu.float().cpu())
-        logvars.append(logvar.float().cpu())
+    with progress(total=len(items), desc="encoding") as bar:
+        for start in range(0, len(items), batch_size):
+            cb = c[start:start + batch_size] if c is not None else None
+            batch = model.batch_to_device(model.collate(items[start:start + batch_size], cb))
+            mu, logvar = model.encode(batch)
+            mus.append(mu.float().cpu())
+            logvars.append(logvar.float().cpu())
+            bar.update(len(mu))
     return torch.cat(mus), torch.cat(logvars), kept
 
 

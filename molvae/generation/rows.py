@@ -10,9 +10,7 @@ canonical SMILES, rounded to 4 decimals, whichever path computes them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 from collections.abc import Sequence
 
 import pandas as pd
@@ -20,6 +18,7 @@ import pandas as pd
 from molvae.chem.molecules import validate
 from molvae.chem.properties import compute_properties
 from molvae.errors import match_name
+from molvae.parallel import worker_context
 
 OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
 PARALLEL_FROM = 4000   # below this many strings worker start-up costs more than it saves
@@ -51,12 +50,6 @@ def describe_strings(raw_format: str, names: tuple[str, ...], raws: Sequence[str
     return rows
 
 
-def _worker_context():
-    """fork where the platform has it (workers start at once, nothing re-imported), else spawn."""
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
-
-
 class RowBuilder:
     """Collects decoded batches and turns them into one result frame, in parallel for large requests."""
 
@@ -65,7 +58,7 @@ class RowBuilder:
         self.raw_format, self.names = raw_format, output_properties(properties)
         workers = workers if workers is not None else (os.cpu_count() or 1) if expected >= PARALLEL_FROM else 1
         self.workers = max(1, workers)
-        self.pool = _worker_context().Pool(self.workers) if self.workers > 1 else None
+        self.pool = worker_context().Pool(self.workers) if self.workers > 1 else None
         self.raws: list[str] = []
         self.rows: dict[str, Row] = {}
         self.pending: list = []

@@ -15,6 +15,7 @@ from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
+from molvae.progress import progress
 from molvae.training.devices import bf16_autocast_helps
 
 log = logging.getLogger(__name__)
@@ -115,12 +116,13 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
     rows = RowBuilder(model.raw_format, properties, expected=len(z))
     model.eval()
     try:
-        with decoding_precision(model.device, precision):
+        with decoding_precision(model.device, precision), progress(total=len(z), desc="decoding") as bar:
             for start in range(0, len(z), batch_size):
                 zb = z[start:start + batch_size].to(model.device)
                 cb = c[start:start + batch_size].to(model.device) if c is not None else None
                 rows.add(model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
                                         generator=generator))
+                bar.update(len(zb))
     except BaseException:
         rows.close()
         raise

@@ -64,6 +64,7 @@ class OracleBudget:
         self.records: list[dict] = []
         self.failures: Counter[str] = Counter()
         self.calls = 0
+        self.bar = None  # a progress bar over the calls, set by optimize()
 
     @property
     def remaining(self) -> int:
@@ -106,6 +107,8 @@ class OracleBudget:
         if self.exhausted:
             return Outcome(raw, smiles, "over_budget")
         self.calls += 1
+        if self.bar is not None:
+            self.bar.update()
         value = self._call(smiles)
         self.cache[smiles] = value
         status = "evaluated" if math.isfinite(value) else "oracle_error"

@@ -24,6 +24,7 @@ from molvae.optimization.constraints import (check_similarity, heavy_atom_constr
 from molvae.optimization.oracles import Oracle, get_oracle
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
 from molvae.optimization.session import LatentSession, StalledSearch
+from molvae.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,13 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     torch.manual_seed(seed)
     batch = batch_size or max(10, min(100, budget // 20))
     first = initial or max(10, min(100, budget // 10))
+    tracker.bar = progress(total=int(budget), desc=f"optimising {oracle.name}", unit="call", min_total=100)
     try:
         _dispatch(method, session, batch, first, acquisition, surrogate, predictor, z_start, max_radius, seed)
     except StalledSearch as err:
         log.warning("stopped early after %d of %d calls: %s", tracker.calls, budget, err)
     finally:  # Ctrl-C included: what was evaluated is written
+        tracker.bar.close()
         if out is not None:
             tracker.write(out)
     summary = {**tracker.summary(), "designs_from": designs_from(model, method, start)}

@@ -148,3 +148,18 @@ def test_neighbourhood_sampling(tiny_run, tmp_path):
                    "--model", tiny_run["model"], "--seed", 0) == 0
     frame = pd.read_csv(out)
     assert len(frame) == 12 and frame["distance"].between(0, 3).all()
+
+
+def test_every_command_takes_no_progress_and_bars_stay_off_the_log(tmp_path, capsys, monkeypatch):
+    from molvae import progress
+    from molvae.cli.main import SUBCOMMANDS, build_parser
+
+    parser = build_parser()
+    for name in SUBCOMMANDS:
+        assert "--no-progress" in parser._subparsers._group_actions[0].choices[name].format_help(), name
+    monkeypatch.setattr(progress, "_enabled", True)
+    assert progress.wanted(10_000) and not progress.wanted(100)   # small work never gets a bar
+    assert progress.progress(range(10_000)).disable is True       # not a terminal: no bar either
+    assert run_cli("sample", "-n", 20, "-o", tmp_path / "s.csv", "--seed", 1, "--no-progress") == 0
+    assert not progress.wanted(10_000)                            # --no-progress: off for the whole process
+    assert "decoding" not in capsys.readouterr().err
