@@ -33,10 +33,11 @@ RUN = ROOT / "training" / "campaign"
 TOTAL_STEPS = 120_000              # cosine schedule length: 30.7 M molecules at batch 256
 BATCH = 256
 STEPS_BEFORE = 17_003              # optimisation steps of the bundled model the campaign starts from
-SETTINGS = ["--epochs", "1000", "--max-steps", str(TOTAL_STEPS), "--checkpoint-minutes", "5", "--no-progress"]
+SETTINGS = ["--epochs", "1000", "--max-steps", str(TOTAL_STEPS), "--checkpoint-minutes", "5", "--no-progress",
+            "--workers", "2"]  # data preparation, redone where its cache is missing
 FIRST = ["--data", "moses", "--init-from", "bundled", "--batch-size", str(BATCH), "--lr", "5e-4",
          "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1",
-         "--patience", "0", "--workers", "2", "--seed", "0"]
+         "--patience", "0", "--seed", "0"]
 LOG_COLUMNS = ["date", "command", "hardware", "minutes", "steps_from", "steps_to", "molecules_seen",
                "val_neg_elbo"]
 
