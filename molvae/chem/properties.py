@@ -17,6 +17,7 @@ from rdkit.Chem import QED, Crippen, Descriptors
 
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import MolvaeError, match_name
+from molvae.parallel import worker_context
 
 
 @cache
@@ -63,11 +64,9 @@ def property_table(smiles: Iterable[str], names: Iterable[str] = ("logP", "QED",
     """
     names = tuple(match_name(n, PROPERTY_FUNCTIONS, "property") for n in names)
     items = [(s, names) for s in smiles]
-    if workers > 1 and len(items) > 5000:
-        from multiprocessing import get_context
-
-        with get_context("spawn").Pool(workers) as pool:
-            rows = pool.map(_row, items, chunksize=2000)
+    if workers > 1 and len(items) > 2000:
+        with worker_context().Pool(workers) as pool:
+            rows = pool.map(_row, items, chunksize=max(1, len(items) // (4 * workers)))
     else:
         rows = [_row(item) for item in items]
     return pd.DataFrame(rows, columns=list(names))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from molvae.chem.properties import PROPERTY_FUNCTIONS, compute_properties
+from molvae.chem.properties import PROPERTY_FUNCTIONS, property_table
 from molvae.generation.rows import OUTPUT_PROPERTIES, RowBuilder
 from molvae.errors import MolvaeError
 from molvae.models.base import MoleculeVAE
@@ -44,12 +45,14 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
         return None
     given = dict(given or {})
     given = encoder.check_names(given)
+    computed = [name for name in encoder.continuous if name not in given and name in PROPERTY_FUNCTIONS]
+    table = property_table(smiles, computed, workers=os.cpu_count() or 1) if computed else None
     continuous = {}
     for name in encoder.continuous:
         if name in given:
             continuous[name] = [encoder.parse_number(name, given[name])] * len(smiles)
-        elif name in PROPERTY_FUNCTIONS:
-            continuous[name] = [compute_properties(s, [name])[name] for s in smiles]
+        elif name in computed:
+            continuous[name] = table[name].tolist()
         else:
             raise MolvaeError(f"this model needs condition {name!r} to encode a molecule; give it as {name}=VALUE")
     categorical = {}
