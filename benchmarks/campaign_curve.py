@@ -11,12 +11,20 @@ run of a campaign checkpoint (molecules_seen, fcd_test, samples, command).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS_BEFORE, BATCH = 17_003, 256   # the bundled model the campaign started from had seen 17,003 × 256
+
+
+def campaign_constants() -> tuple[int, int]:
+    """Steps before the campaign and batch size, from training/campaign.py itself."""
+    spec = importlib.util.spec_from_file_location("campaign", ROOT / "training" / "campaign.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.STEPS_BEFORE, module.BATCH
 
 
 def main() -> None:
@@ -28,8 +36,9 @@ def main() -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # noqa: PLC0415
 
+    steps_before, batch = campaign_constants()
     metrics = pd.read_csv(ROOT / "training/campaign/metrics.csv")
-    seen = (STEPS_BEFORE + metrics["step"]) * BATCH / 1e6
+    seen = (steps_before + metrics["step"]) * batch / 1e6
     fcd_file = ROOT / "benchmarks/results/campaign_fcd.csv"
     fcd = pd.read_csv(fcd_file) if fcd_file.exists() else pd.DataFrame(columns=["molecules_seen", "fcd_test"])
     fig, left = plt.subplots(figsize=(7, 4))
@@ -39,7 +48,7 @@ def main() -> None:
     right = left.twinx()
     right.plot(fcd["molecules_seen"] / 1e6, fcd["fcd_test"], "s--", color="tab:red")
     right.set_ylabel("FCD/Test (MOSES benchmark)", color="tab:red")
-    left.set_title("molvae training campaign (SELFIES, MOSES train)")
+    left.set_title("molvae training campaign (SMILES CVAE, MOSES train)")
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
     print(f"wrote {args.out}")
