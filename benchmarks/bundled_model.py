@@ -45,7 +45,8 @@ def main() -> None:
     print(json.dumps({
         "model": args.model or "bundled", "samples": args.samples,
         "validity": round(len(valid) / len(frame), 4), "uniqueness": round(len(unique) / max(len(valid), 1), 4),
-        "unique@10k": round(big_valid.nunique() / max(len(big_valid), 1), 4), "validity@10k": round(len(big_valid) / 10_000, 4),
+        "unique@10k": round(big_valid.nunique() / max(len(big_valid), 1), 4),
+        "validity@10k": round(len(big_valid) / 10_000, 4),
         "novelty": round(len(unique - train) / max(len(unique), 1), 4),
         "test_molecules": quality["molecules"], "test_out_of_vocabulary": quality["left_out"],
         "test_recon_nll": round(quality["recon_nll"], 2), "test_kl": round(quality["kl"], 2),

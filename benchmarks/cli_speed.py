@@ -62,7 +62,8 @@ def main() -> None:
     report = {}
     for name, (cmd, molecules) in commands.items():
         t = timed(cmd, args.repeats)
-        report[name] = {**t, "molecules_per_s": round(molecules / t["median"]), "command": " ".join(["molvae", *cmd[4:]]).replace(f"{work}/", "")}
+        shown = " ".join(["molvae", *cmd[4:]]).replace(f"{work}/", "")
+        report[name] = {**t, "molecules_per_s": round(molecules / t["median"]), "command": shown}
         print(f"{name:45s} {t['min']:7.2f} {t['median']:7.2f} {t['max']:7.2f} s  "
               f"{report[name]['molecules_per_s']:6d} mol/s", flush=True)
     if args.out:

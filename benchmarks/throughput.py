@@ -42,7 +42,8 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="checkpoint to sample from (default: bundled model)")
     p.add_argument("--untrained", action="store_true", help="sample from the freshly initialised model")
-    p.add_argument("--reference-config", action="store_true", help="the MOSES VAE's configuration (implies --untrained)")
+    p.add_argument("--reference-config", action="store_true",
+                   help="the MOSES VAE's configuration (implies --untrained)")
     for key, value in DEFAULTS.items():
         p.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=None, help=f"default {value}")
     p.add_argument("--batch-size", type=int)

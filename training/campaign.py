@@ -81,7 +81,7 @@ def append_log(text: str, before: dict, after: dict, hardware: str) -> None:
         writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
         if new:
             writer.writeheader()
-        writer.writerow({"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        writer.writerow({"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                          "command": text, "hardware": hardware,
                          "minutes": round(after["minutes"] - before["minutes"], 1),
                          "steps_from": before["step"], "steps_to": after["step"],

@@ -16,7 +16,7 @@ from rdkit import Chem, RDConfig
 from rdkit.Chem import QED, Crippen, Descriptors
 
 from molvae.chem.molecules import parse_smiles
-from molvae.errors import MolvaeError, match_name
+from molvae.errors import match_name
 from molvae.parallel import worker_context
 
 

@@ -146,5 +146,6 @@ def prior_from_dict(data: dict[str, Any] | None, latent_dim: int):
     except (KeyError, TypeError, ValueError, RuntimeError):
         raise MolvaeError("the checkpoint's fitted prior is corrupt (missing or malformed fields)") from None
     if prior.latent_dim != latent_dim:
-        raise MolvaeError(f"the checkpoint's fitted prior has {prior.latent_dim} dimensions; the model has {latent_dim}")
+        raise MolvaeError(f"the checkpoint's fitted prior has {prior.latent_dim} dimensions; "
+                          f"the model has {latent_dim}")
     return prior

@@ -17,7 +17,8 @@ MOSES_BASELINES: dict[str, dict[str, float | None]] = {
     }.items()
 }
 
-GUACAMOL_SOURCE = "GuacaMol, Brown et al. 2019, J. Chem. Inf. Model. 59:1096, distribution-learning results (10,000 samples)"
+GUACAMOL_SOURCE = ("GuacaMol, Brown et al. 2019, J. Chem. Inf. Model. 59:1096, distribution-learning results "
+                   "(10,000 samples)")
 GUACAMOL_COLUMNS = ("GuacaMol/validity", "GuacaMol/uniqueness", "GuacaMol/novelty", "GuacaMol/KL", "GuacaMol/FCD")
 GUACAMOL_BASELINES: dict[str, dict[str, float]] = {
     name: dict(zip(GUACAMOL_COLUMNS, values)) for name, values in {

@@ -35,8 +35,7 @@ class BenchmarkResult:
 
     def markdown(self) -> str:
         """The metrics beside the published MOSES and GuacaMol baselines, with their sources."""
-        from molvae.evaluation.baselines import (GUACAMOL_BASELINES, GUACAMOL_COLUMNS,  # noqa: PLC0415
-                                                 GUACAMOL_SOURCE, markdown_table)
+        from molvae.evaluation.baselines import GUACAMOL_BASELINES, GUACAMOL_COLUMNS, GUACAMOL_SOURCE, markdown_table  # noqa: PLC0415
 
         q = self.model_metrics
         return "\n".join([

@@ -40,8 +40,14 @@ import numpy as np
 import torch
 
 from molvae.errors import MolvaeError
-from molvae.evaluation.references import (GUACAMOL_DESCRIPTORS, PROPERTY_NAMES, ReferenceStats,
-                                          canonical_set, reference_stats, resolve_reference)
+from molvae.evaluation.references import (
+    GUACAMOL_DESCRIPTORS,
+    PROPERTY_NAMES,
+    ReferenceStats,
+    canonical_set,
+    reference_stats,
+    resolve_reference,
+)
 from molvae.parallel import worker_context
 from molvae.progress import progress
 
@@ -394,7 +400,8 @@ def evaluate(samples: Sequence[str], reference: str | Path | Sequence[str | Path
     ``reference`` is ``"moses"`` (test and scaffold-test splits, keys ``/Test`` and ``/TestSF``) or
     one or two files (the second scores as ``/TestSF``). ``train`` gives Novelty (``"moses"``, a
     path, or None to skip). ``reference_limit`` uses a random subset of that many molecules of each
-    reference file (quick checks; not comparable with published numbers). With ``return_details`` also returns the described molecules and activations.
+    reference file (quick checks; not comparable with published numbers). With ``return_details``
+    also returns the described molecules and activations.
     """
     samples = ["" if s is None or (isinstance(s, float) and math.isnan(s)) else str(s) for s in samples]
     if not samples:

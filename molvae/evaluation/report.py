@@ -17,8 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from molvae.errors import MolvaeError
-from molvae.evaluation.baselines import (GUACAMOL_BASELINES, GUACAMOL_COLUMNS, GUACAMOL_SOURCE, MOSES_BASELINES,
-                                         MOSES_SOURCE)
+from molvae.evaluation.baselines import (
+    GUACAMOL_BASELINES,
+    GUACAMOL_COLUMNS,
+    GUACAMOL_SOURCE,
+    MOSES_BASELINES,
+    MOSES_SOURCE,
+)
 from molvae.evaluation.metrics import MOSES_KEYS
 
 log = logging.getLogger(__name__)
@@ -104,7 +109,8 @@ def scatter_svg(xy: np.ndarray, values: np.ndarray, title: str, label: str, size
     scale = (size - 2 * pad) / np.maximum(maxs - mins, 1e-9)
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{size + 70}' height='{size}' role='img'>",
              f"<text x='{size / 2}' y='16' text-anchor='middle' font-size='13'>{html.escape(title)}</text>",
-             f"<rect x='{pad}' y='{pad}' width='{size - 2 * pad}' height='{size - 2 * pad}' fill='none' stroke='#999'/>"]
+             f"<rect x='{pad}' y='{pad}' width='{size - 2 * pad}' height='{size - 2 * pad}' "
+             "fill='none' stroke='#999'/>"]
     for (x, y), v in zip(xy, values):
         cx = pad + (x - mins[0]) * scale[0]
         cy = size - pad - (y - mins[1]) * scale[1]
@@ -180,8 +186,8 @@ def build_report(metrics: dict, generated: dict[str, np.ndarray], reference: dic
                      f"<img alt='grid of sampled molecules' src='data:image/png;base64,{grid_png_base64(valid)}'/>")
     if latent is not None:
         coords, values, prop = latent
-        parts.append("<h2>Latent space</h2>" + scatter_svg(coords, values, f"PCA of latent means ({len(coords)} molecules)",
-                                                           prop))
+        title = f"PCA of latent means ({len(coords)} molecules)"
+        parts.append("<h2>Latent space</h2>" + scatter_svg(coords, values, title, prop))
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -10,9 +10,10 @@ import pandas as pd
 import torch
 
 from molvae.chem.properties import PROPERTY_FUNCTIONS, property_table
-from molvae.generation.rows import OUTPUT_PROPERTIES, RowBuilder
 from molvae.errors import MolvaeError
+from molvae.generation.rows import OUTPUT_PROPERTIES, RowBuilder
 from molvae.models.base import MoleculeVAE
+
 
 def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = None) -> MoleculeVAE:
     """A model object as given, or loaded from a checkpoint path; None means the bundled model."""

@@ -322,7 +322,8 @@ class GraphVAE(MoleculeVAE):
         is_atom, is_bond = builder.is_atom(action), builder.is_bond(action)
         pair = (action - 1 - self.n_types).clamp(min=0)
         kind = torch.where(is_atom, 1, torch.where(is_bond, 2, 0))
-        atom = torch.where(is_atom, action, torch.where(is_bond, builder.types.gather(1, partner[:, None]).squeeze(1) + 1, 0))
+        partner_type = builder.types.gather(1, partner[:, None]).squeeze(1) + 1
+        atom = torch.where(is_atom, action, torch.where(is_bond, partner_type, 0))
         bond = torch.where(is_bond, pair % 3 + 1, 0)
         distance = torch.where(is_bond, (builder.count - 1 - partner).clamp(0, MAX_REL), 0)
         return kind, atom.clamp(min=0), bond, distance

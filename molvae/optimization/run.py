@@ -19,8 +19,12 @@ import torch
 
 from molvae.errors import MolvaeError
 from molvae.optimization.budget import OracleBudget
-from molvae.optimization.constraints import (check_similarity, heavy_atom_constraint, similarity_constraint,
-                                             start_molecule)
+from molvae.optimization.constraints import (
+    check_similarity,
+    heavy_atom_constraint,
+    similarity_constraint,
+    start_molecule,
+)
 from molvae.optimization.oracles import Oracle, get_oracle
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
 from molvae.optimization.session import LatentSession, StalledSearch

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 from rdkit import Chem
@@ -44,7 +43,7 @@ BOND_STEREO = {Chem.BondStereo.STEREONONE: 0, Chem.BondStereo.STEREOZ: 1, Chem.B
 ATOM_FEATURES = {"type": None, "charge": 3, "aromatic": 2, "ring": 2, "chirality": 4, "hydrogens": 5, "degree": 6}
 BOND_FEATURES = {"order": 3, "aromatic": 2, "ring": 2, "stereo": 4}
 
-Action = Union[tuple[str], tuple[str, str], tuple[str, int, int]]
+Action = tuple[str] | tuple[str, str] | tuple[str, int, int]
 
 
 def atom_token(symbol: str, charge: int) -> str:

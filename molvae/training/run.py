@@ -26,8 +26,8 @@ from molvae.representations import Vocabulary
 from molvae.training import distributed
 from molvae.training.cache import cached_preparation
 from molvae.training.checkpoint import read_checkpoint
-from molvae.training.devices import resolve_device
 from molvae.training.data import prepare_molecules, split_indices
+from molvae.training.devices import resolve_device
 from molvae.training.trainer import Dataset, TrainConfig, Trainer
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
 from molvae.errors import MolvaeError
-from molvae.evaluation import evaluate, internal_diversity, nearest_similarity, reference_stats
-from molvae.evaluation import references
+from molvae.evaluation import evaluate, internal_diversity, nearest_similarity, reference_stats, references
 from molvae.evaluation.filters import failed_rule, passes_filters
 from molvae.evaluation.metrics import _unique_at, cosine_similarity, describe
 
