@@ -33,10 +33,6 @@ log = logging.getLogger(__name__)
 Constraint = Callable[[str], str | None]  # canonical SMILES -> None when allowed, else the reason
 
 
-class BudgetExhausted(Exception):
-    """Raised when a proposal would need an oracle call after the budget is spent."""
-
-
 @dataclass
 class Outcome:
     """What happened to one proposal: its canonical SMILES, status and (when known) value."""

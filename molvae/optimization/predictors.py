@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
@@ -37,24 +36,6 @@ def latent_means(model, smiles: Sequence[str], conditions=None) -> tuple[np.ndar
 
     mu, _, kept = encode(model, list(smiles), conditions, skip_invalid=True)
     return mu.numpy().astype(np.float64), kept
-
-
-def labels_from_csv(path: str | Path, column: str, smiles_column: str | None = None
-                    ) -> tuple[list[str], np.ndarray]:
-    """SMILES and numeric labels from a user's CSV column; rows whose label is not a number are skipped."""
-    from molvae.datasets import read_molecules  # noqa: PLC0415
-
-    frame = read_molecules(path, smiles_column)
-    if column not in frame.columns:
-        raise MolvaeError(f"{path} has no column {column!r}; available columns: "
-                          f"{', '.join(c for c in frame.columns if c != 'line')}")
-    values = pd.to_numeric(frame[column], errors="coerce")
-    keep = values.notna() & np.isfinite(values)
-    if not keep.any():
-        raise MolvaeError(f"column {column!r} of {path} has no numeric values")
-    if (~keep).sum():
-        log.warning("skipped %d rows of %s whose %s is not a number", int((~keep).sum()), path, column)
-    return frame.loc[keep, "smiles"].tolist(), values[keep].to_numpy(dtype=float)
 
 
 class GPPredictor:

@@ -86,11 +86,6 @@ def parameters_in_sync(model: torch.nn.Module) -> bool:
     return bool(torch.equal(low, high))
 
 
-def barrier() -> None:
-    if world_size() > 1:
-        dist.barrier()
-
-
 def shutdown(wait: bool = True) -> None:
     """Leave the process group. With ``wait`` (after a run that ended normally) a barrier first lets
     every process finish its last exchange, so none closes its connections while a peer still reads."""
