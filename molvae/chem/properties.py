@@ -49,6 +49,10 @@ def compute_properties(smiles: str, names: Iterable[str] = ("logP", "QED", "SA",
     mol = parse_smiles(smiles) if smiles else None
     if mol is None:
         return {name: math.nan for name in names}
+    if "QED" in names and "logP" in names:  # QED computes Crippen logP on the way: use it once
+        parts = QED.properties(mol)
+        shared = {"QED": float(QED.qed(mol, qedProperties=parts)), "logP": float(parts.ALOGP)}
+        return {name: shared[name] if name in shared else PROPERTY_FUNCTIONS[name](mol) for name in names}
     return {name: PROPERTY_FUNCTIONS[name](mol) for name in names}
 
 
