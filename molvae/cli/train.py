@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument("--init-from", metavar="CHECKPOINT",
                    help="fine-tune: start from this model's weights, size, vocabulary and conditions "
-                        "('bundled' or 'property-head' for a shipped model)")
+                        "('bundled', 'selfies' or 'property-head' for a shipped model)")
     p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
     p.add_argument("--model", default="sequence", help="model type: sequence or graph (default: sequence)")
     p.add_argument("--representation", choices=["selfies", "smiles"],

@@ -24,13 +24,14 @@ from molvae.errors import MolvaeError
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-SHIPPED = {"bundled": "molvae_selfies_moses.pt",  # the default: a CVAE on logP, QED and SA
+SHIPPED = {"bundled": "molvae_smiles_moses.pt",  # the default: a SMILES CVAE on logP, QED and SA
+           "selfies": "molvae_selfies_moses.pt",  # the first shipped model: a SELFIES CVAE, always valid
            "property-head": "molvae_selfies_moses_property_head.pt"}  # logP/QED/SA head, for optimisation
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / SHIPPED["bundled"]
 
 
 def checkpoint_path(path: str | Path | None) -> Path:
-    """The file behind a model argument: a path, a shipped model's name (``bundled``,
+    """The file behind a model argument: a path, a shipped model's name (``bundled``, ``selfies``,
     ``property-head``) when no such file exists, or None for the bundled model."""
     if path is None:
         return PRETRAINED

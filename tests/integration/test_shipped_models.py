@@ -9,7 +9,7 @@ from molvae.optimization.predictors import PropertyHeadPredictor
 from molvae.training.checkpoint import checkpoint_path
 
 
-@pytest.mark.parametrize("name", ["bundled", "property-head"])
+@pytest.mark.parametrize("name", ["bundled", "selfies", "property-head"])
 def test_shipped_models_load_by_name_as_plain_data_and_sample_valid_molecules(name):
     torch.load(checkpoint_path(name), weights_only=True)
     frame = molvae.sample(molvae.load_model(name), 200, seed=0)
