@@ -84,3 +84,7 @@ def test_property_columns_can_be_chosen_or_left_out(tmp_path, capsys):
     assert list(pd.read_csv(tmp_path / "s.csv").columns) == ["smiles", "raw", "valid"]
     assert main(["sample", "-n", "30", "-o", str(tmp_path / "t.csv"), "--properties", "sa", "--seed", "1"]) == 0
     assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["smiles", "raw", "valid", "SA"]
+    capsys.readouterr()
+    assert main(["sample", "-n", "5", "-o", str(tmp_path / "u.csv"), "--properties", "pIC50"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown property 'pIC50'" in err[0] and not (tmp_path / "u.csv").exists()
