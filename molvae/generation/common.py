@@ -6,12 +6,11 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from molvae.chem.properties import PROPERTY_FUNCTIONS, property_table
 from molvae.errors import MolvaeError
-from molvae.generation.rows import OUTPUT_PROPERTIES, RowBuilder
+from molvae.generation.rows import OUTPUT_PROPERTIES
 from molvae.models.base import MoleculeVAE
 
 
@@ -22,16 +21,6 @@ def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = N
     from molvae.training.checkpoint import load_model
 
     return load_model(model, device or "auto")
-
-
-def results_frame(model: MoleculeVAE, raws: Sequence[str], properties: bool | Sequence[str] = True,
-                  workers: int | None = None) -> pd.DataFrame:
-    """One row per generated string: canonical ``smiles`` (empty when invalid), ``raw``, ``valid``,
-    and the properties asked for (default logP, QED, SA and MW) of the valid ones. Invalid strings
-    stay as rows, flagged. Large lists use every core (see :mod:`molvae.generation.rows`)."""
-    builder = RowBuilder(model.raw_format, properties, expected=len(raws), workers=workers)
-    builder.add(raws)
-    return builder.frame()
 
 
 def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[str, float | str] | None = None
@@ -74,4 +63,4 @@ def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> to
     return generator
 
 
-__all__ = ["OUTPUT_PROPERTIES", "condition_matrix", "resolve_model", "results_frame", "seeded_generator"]
+__all__ = ["OUTPUT_PROPERTIES", "condition_matrix", "resolve_model", "seeded_generator"]
