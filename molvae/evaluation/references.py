@@ -6,6 +6,12 @@ covariance, BRICS fragment and Bemis-Murcko scaffold counts, and property values
 MOSES test molecules these take minutes (ChemNet alone many), so they are written to
 ``$MOLVAE_CACHE`` (default ``~/.cache/molvae``) under the SHA-256 of the reference file: a changed
 file gets new statistics, an unchanged one is read back in a second.
+
+The statistics of the shipped MOSES splits (and the canonical forms of the training split, for
+novelty) also ship with the package, in ``data/moses/reference``, so a brand-new install scores
+against MOSES without that warm-up. They hold SMILES strings written by one RDKit release (fragments,
+scaffolds, canonical forms), so they are used only under that release and only when their SHA-256
+matches ``manifest.json``; otherwise they are computed and cached as for any other file.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +31,7 @@ import numpy as np
 from molvae.datasets import moses_path, read_smiles
 from molvae.datasets.cache import cache_dir
 from molvae.datasets.cache import file_sha256 as _sha256
+from molvae.datasets.moses import DATA_ROOTS
 from molvae.errors import MolvaeError
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,9 @@ CACHE_FORMAT = 1
 PROPERTY_NAMES = ("logP", "SA", "QED", "weight")
 GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", "NumHDonors",
                         "NumRotatableBonds", "NumAliphaticRings", "NumAromaticRings")
+# Descriptors that are the same RDKit function as a property: stored once, under the property's name.
+DESCRIPTOR_ALIASES = {"MolLogP": "logP", "MolWt": "weight"}
+SHIPPED_MANIFEST = "manifest.json"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -68,10 +79,62 @@ class ReferenceStats:
     fcd_sigma: np.ndarray | None = None
 
 
-def _paths(sha: str) -> dict[str, Path]:
-    root = cache_dir()
+def _paths(sha: str, root: Path | None = None) -> dict[str, Path]:
+    root = cache_dir() if root is None else root
     stem = f"reference-v{CACHE_FORMAT}-{sha}"
     return {"arrays": root / f"{stem}.npz", "counts": root / f"{stem}.json.gz", "fcd": root / f"{stem}.fcd.npz"}
+
+
+def rdkit_release() -> str:
+    """The installed RDKit's release (``2026.09``): canonical SMILES may change between releases."""
+    from rdkit import __version__  # noqa: PLC0415  (rdkit is slow to import; only needed here)
+
+    return ".".join(__version__.split(".")[:2])
+
+
+def shipped_dir() -> Path | None:
+    """The folder of statistics shipped with the package, or None when it is missing."""
+    for root in DATA_ROOTS:
+        if (root / "reference" / SHIPPED_MANIFEST).is_file():
+            return root / "reference"
+    return None
+
+
+@cache
+def _shipped_manifest() -> dict[str, str]:
+    """File name -> SHA-256 of the shipped statistics usable under the installed RDKit, else empty."""
+    folder = shipped_dir()
+    if folder is None:
+        return {}
+    try:
+        manifest = json.loads((folder / SHIPPED_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        log.warning("ignoring the shipped reference statistics: unreadable manifest (%s)", err)
+        return {}
+    if manifest.get("format") != CACHE_FORMAT or manifest.get("rdkit") != rdkit_release():
+        log.info("shipped reference statistics were written by RDKit %s; computing them under RDKit %s",
+                 manifest.get("rdkit"), rdkit_release())
+        return {}
+    return dict(manifest.get("files", {}))
+
+
+@cache
+def shipped_file(name: str) -> Path | None:
+    """A shipped statistics file by name, if it exists, suits this RDKit and its SHA-256 checks out."""
+    expected = _shipped_manifest().get(name)
+    folder = shipped_dir()
+    if expected is None or folder is None or not (folder / name).is_file():
+        return None
+    if _sha256(folder / name) != expected:
+        log.warning("ignoring shipped statistics %s: its SHA-256 does not match the manifest", name)
+        return None
+    return folder / name
+
+
+def _shipped_paths(sha: str) -> dict[str, Path] | None:
+    names = {key: path.name for key, path in _paths(sha).items()}
+    found = {key: shipped_file(name) for key, name in names.items()}
+    return found if all(found.values()) else None
 
 
 def reference_stats(path: str | Path, workers: int = 2, fcd: bool = True, limit: int | None = None,
@@ -88,7 +151,11 @@ def reference_stats(path: str | Path, workers: int = 2, fcd: bool = True, limit:
     if limit is not None:
         sha = hashlib.sha256(f"{sha}:random{limit}".encode()).hexdigest()
     files = _paths(sha)
-    stats = _load(files, path.name, sha) if use_cache else None
+    stats = None
+    if use_cache:
+        stats = _load(files, path.name, sha)
+        shipped = _shipped_paths(sha) if stats is None else None
+        stats = stats or (_load(shipped, path.name, sha) if shipped else None)
     if stats is None:
         stats = _compute(path, sha, workers, limit)
         if use_cache:
@@ -156,11 +223,20 @@ def _write(path: Path, writer) -> None:
         log.warning("could not cache reference statistics in %s: %s", path.parent, err.strerror or err)
 
 
+def _compact(values: np.ndarray) -> np.ndarray:
+    """Counts (rings, donors, ...) stored as small integers; read back as the same float64 values."""
+    if values.dtype.kind == "f" and np.all(np.isfinite(values)) and np.all(values == np.round(values)) \
+            and values.size and np.abs(values).max() < 2 ** 15:
+        return values.astype(np.int16)
+    return values
+
+
 def _save(stats: ReferenceStats, files: dict[str, Path]) -> None:
     arrays = {"fingerprints": stats.fingerprints}
     arrays.update({f"prop_{k}": v for k, v in stats.properties.items()})
-    arrays.update({f"desc_{k}": v for k, v in stats.descriptors.items()})
-    _write(files["arrays"], lambda p: np.savez(p, **arrays))
+    arrays.update({f"desc_{k}": _compact(v) for k, v in stats.descriptors.items()
+                   if not (k in DESCRIPTOR_ALIASES and np.array_equal(v, stats.properties[DESCRIPTOR_ALIASES[k]]))})
+    _write(files["arrays"], lambda p: np.savez_compressed(p, **arrays))
     meta = {"name": stats.name, "sha256": stats.sha256, "n": stats.n,
             "fragments": dict(stats.fragments), "scaffolds": dict(stats.scaffolds)}
 
@@ -181,7 +257,7 @@ def _load(files: dict[str, Path], name: str, sha: str) -> ReferenceStats | None:
                 name=name, sha256=sha, n=int(meta["n"]), fingerprints=arrays["fingerprints"],
                 fragments=Counter(meta["fragments"]), scaffolds=Counter(meta["scaffolds"]),
                 properties={k: arrays[f"prop_{k}"] for k in PROPERTY_NAMES},
-                descriptors={k: arrays[f"desc_{k}"] for k in GUACAMOL_DESCRIPTORS if f"desc_{k}" in arrays})
+                descriptors=_descriptors(arrays))
         if files["fcd"].exists():
             with np.load(files["fcd"]) as fcd:
                 stats.fcd_mu, stats.fcd_sigma = fcd["mu"], fcd["sigma"]
@@ -192,24 +268,40 @@ def _load(files: dict[str, Path], name: str, sha: str) -> ReferenceStats | None:
     return stats
 
 
+def _descriptors(arrays) -> dict[str, np.ndarray]:
+    out = {}
+    for name in GUACAMOL_DESCRIPTORS:
+        if f"desc_{name}" in arrays:
+            out[name] = arrays[f"desc_{name}"].astype(np.float64)
+        elif name in DESCRIPTOR_ALIASES and any(k.startswith("desc_") for k in arrays.files):
+            out[name] = arrays[f"prop_{DESCRIPTOR_ALIASES[name]}"]
+    return out
+
+
 def canonical_set(path: str | Path, workers: int = 2, stereo: bool = True) -> set[str]:
     """Canonical SMILES of every valid molecule in a (training) file, cached by the file's hash.
 
     Canonicalising with the installed RDKit matters: a file written by another RDKit version may
-    spell some molecules differently, which would count them as novel.
+    spell some molecules differently, which would count them as novel. For the shipped MOSES
+    training split the package carries the few rows whose canonical form differs from the file.
     """
     path = Path(path)
-    sha = file_sha256(path)
-    cached = cache_dir() / f"canonical-v{CACHE_FORMAT}-{'' if stereo else 'nostereo-'}{sha}.txt.gz"
+    stem = _canonical_stem(file_sha256(path), stereo)
+    cached = cache_dir() / f"{stem}.txt.gz"
     if cached.exists():
         try:
             with gzip.open(cached, "rt", encoding="utf-8") as handle:
                 return set(handle.read().split("\n")) - {""}
         except (OSError, EOFError) as err:
             log.warning("ignoring unreadable cache %s: %s", cached, err)
-    from molvae.evaluation.metrics import canonicalize_many  # noqa: PLC0415
-
     smiles = _reference_smiles(path, None)
+    shipped = shipped_file(f"{stem}.changes.json.gz")
+    if shipped is not None:
+        with gzip.open(shipped, "rt", encoding="utf-8") as handle:
+            changes = json.load(handle)  # written form -> canonical form (None: not a valid molecule)
+        return {changes.get(s, s) for s in smiles} - {None}
+    from molvae.evaluation.metrics import canonicalize_many  # noqa: PLC0415  (metrics imports this module)
+
     log.info("canonicalising %d molecules of %s (once; cached by content)", len(smiles), path)
     out = set(canonicalize_many(smiles, workers, stereo)) - {None}
 
@@ -219,3 +311,38 @@ def canonical_set(path: str | Path, workers: int = 2, stereo: bool = True) -> se
 
     _write(cached, write)
     return out
+
+
+def _canonical_stem(sha: str, stereo: bool) -> str:
+    return f"canonical-v{CACHE_FORMAT}-{'' if stereo else 'nostereo-'}{sha}"
+
+
+def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
+    """Write the statistics that ship with the package for the MOSES splits, and their manifest.
+
+    A maintainer's step, re-run whenever the split files, the statistics or the RDKit release
+    change (``python data/build_reference.py``). Returns file name -> SHA-256.
+    """
+    from fcd import __version__ as fcd_version  # noqa: PLC0415
+
+    from molvae.evaluation.metrics import canonicalize_many  # noqa: PLC0415  (metrics imports this module)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("test", "test_scaffolds"):
+        path = moses_path(split)
+        stats = reference_stats(path, workers, fcd=True)
+        files = _paths(stats.sha256, folder)
+        _save(stats, files)
+        _write(files["fcd"], lambda p, s=stats: np.savez_compressed(p, mu=s.fcd_mu, sigma=s.fcd_sigma))
+    train = moses_path("train")
+    smiles = _reference_smiles(train, None)
+    for stereo in (True, False):
+        canonical = canonicalize_many(smiles, workers, stereo)
+        changes = {s: c for s, c in zip(smiles, canonical) if s != c}
+        with gzip.open(folder / f"{_canonical_stem(file_sha256(train), stereo)}.changes.json.gz", "wt",
+                       encoding="utf-8") as handle:
+            json.dump(changes, handle, sort_keys=True)
+    shipped = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.name.startswith(("reference-", "canonical-"))}
+    manifest = {"format": CACHE_FORMAT, "rdkit": rdkit_release(), "fcd": fcd_version, "files": shipped}
+    (folder / SHIPPED_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return shipped
