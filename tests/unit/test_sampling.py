@@ -44,14 +44,21 @@ def test_invalid_draws_are_replaced_by_valid_molecules_and_every_draw_is_counted
 
 
 def reference_rows(raws, to_smiles):
-    """The result rows as they were computed before the parallel path: one molecule at a time."""
+    """The result rows as RDKit's own functions give them, one molecule at a time from its canonical SMILES."""
+    from rdkit import Chem
+    from rdkit.Chem import QED, Crippen, Descriptors
+
     from molvae.chem.molecules import validate
-    from molvae.chem.properties import compute_properties
+    from molvae.chem.properties import sa_score
+
+    def rdkit_values(smiles):
+        mol = Chem.MolFromSmiles(smiles)
+        return {"logP": Crippen.MolLogP(mol), "QED": QED.qed(mol), "SA": sa_score(mol), "MW": Descriptors.MolWt(mol)}
 
     rows = []
     for raw in raws:
         check = validate(to_smiles(raw))
-        values = compute_properties(check.smiles) if check.valid else {}
+        values = rdkit_values(check.smiles) if check.valid else {}
         rows.append({"smiles": check.smiles, "raw": raw, "valid": check.valid,
                      **{k: round(values[k], 4) if values else float("nan") for k in ("logP", "QED", "SA", "MW")}})
     return pd.DataFrame(rows)
