@@ -27,11 +27,11 @@ import torch
 from molvae.chem.molecules import validate
 from molvae.core.objective import vae_loss
 from molvae.datasets import moses_path, read_smiles
+from molvae.devices import bf16_autocast_helps, resolve_device
 from molvae.generation.sampler import decoding_precision
 from molvae.models.sequence import DEFAULTS, SequenceVAE
 from molvae.representations import Vocabulary, get_representation
 from molvae.training.checkpoint import load_model
-from molvae.training.devices import bf16_autocast_helps, resolve_device
 from molvae.training.trainer import Dataset
 
 REFERENCE = {"representation": "smiles", "embed_dim": 32, "encoder_hidden": 256, "decoder_hidden": 512,

@@ -3,22 +3,21 @@
 The public API::
 
     import molvae
-    model = molvae.load_model()                     # the bundled SELFIES model
+    model = molvae.load_model()                     # the bundled SMILES model
     samples = molvae.sample(model, n=1000, seed=0)  # DataFrame: smiles, raw, valid, logP, QED, SA, MW
     mu, logvar, kept = molvae.encode(model, ["CCO", "c1ccccc1"])
     path = molvae.interpolate(model, "CCO", "c1ccccc1", steps=8)
     best = molvae.optimize("QED", model, method="bo", budget=500).top  # every oracle call counted
 """
 
-__version__ = "0.1.0"
-
-from molvae.errors import InvalidMoleculeError, MolvaeError  # noqa: E402
-from molvae.evaluation.metrics import evaluate  # noqa: E402
-from molvae.generation import decode, encode, interpolate, neighbours, reconstruct, sample  # noqa: E402
-from molvae.optimization import optimize  # noqa: E402
-from molvae.training.checkpoint import load_model, read_checkpoint, save_checkpoint  # noqa: E402
-from molvae.training.run import train  # noqa: E402
-from molvae.training.trainer import TrainConfig  # noqa: E402
+from molvae._version import __version__
+from molvae.errors import InvalidMoleculeError, MolvaeError
+from molvae.evaluation.metrics import evaluate
+from molvae.generation import decode, encode, interpolate, neighbours, reconstruct, sample
+from molvae.optimization import optimize
+from molvae.training.checkpoint import load_model, read_checkpoint, save_checkpoint
+from molvae.training.run import train
+from molvae.training.trainer import TrainConfig
 
 __all__ = [
     "InvalidMoleculeError",

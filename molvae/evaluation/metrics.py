@@ -30,26 +30,21 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from molvae.errors import MolvaeError
+from molvae.evaluation.descriptors import GUACAMOL_DESCRIPTORS, PROPERTY_NAMES, chemnet_activations, describe_many
 from molvae.evaluation.references import (
-    GUACAMOL_DESCRIPTORS,
-    PROPERTY_NAMES,
     ReferenceStats,
     canonical_set,
     reference_stats,
     resolve_reference,
 )
-from molvae.parallel import worker_context
-from molvae.progress import progress
+from molvae.evaluation.similarity import cosine_similarity, internal_diversities, nearest_inside, nearest_similarity
 
 log = logging.getLogger(__name__)
 
@@ -58,300 +53,6 @@ GUACAMOL_SAMPLES = 10_000
 MOSES_KEYS = ("valid", "unique@1000", "unique@10000", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test",
               "FCD/TestSF", "SNN/TestSF", "Frag/TestSF", "Scaf/TestSF", "IntDiv", "IntDiv2", "Filters",
               "logP", "SA", "QED", "weight", "Novelty")
-
-
-# ----------------------------------------------------------------------------------------- RDKit work
-
-def _morgan():
-    from rdkit.Chem import rdFingerprintGenerator  # noqa: PLC0415
-
-    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
-
-
-_GENERATOR = None
-
-
-def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> dict | None:
-    """Everything the metrics need about one molecule, or None when the string is not a valid one."""
-    global _GENERATOR
-    from rdkit import Chem  # noqa: PLC0415
-    from rdkit.Chem import QED, Crippen, Descriptors, rdmolops  # noqa: PLC0415
-    from rdkit.Chem.Scaffolds import MurckoScaffold  # noqa: PLC0415
-
-    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
-    from molvae.chem.properties import sa_score  # noqa: PLC0415
-
-    mol = parse_smiles(smiles)
-    if mol is None:
-        return None
-    if _GENERATOR is None:
-        _GENERATOR = _morgan()
-    qed_props = QED.properties(mol)
-    has_h = any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())
-    row = {
-        "smiles": Chem.MolToSmiles(mol),
-        "fingerprint": np.packbits(_GENERATOR.GetFingerprintAsNumPy(mol).astype(bool)),
-        "fragments": Chem.MolToSmiles(rdmolops.FragmentOnBRICSBonds(mol)).split("."),
-        "scaffold": _scaffold(mol, MurckoScaffold),
-        "logP": float(Crippen.MolLogP(mol)) if has_h else float(qed_props.ALOGP),
-        "SA": sa_score(mol),
-        "QED": float(QED.qed(mol, qedProperties=qed_props)),
-        "weight": float(Descriptors.MolWt(mol)),
-    }
-    if filters:
-        from molvae.evaluation.filters import passes_filters  # noqa: PLC0415
-
-        row["passes"] = passes_filters(mol)
-    if descriptors:
-        row["nostereo"] = Chem.MolToSmiles(mol, isomericSmiles=False)
-        known = {"MolLogP": row["logP"], "MolWt": row["weight"]}  # the same RDKit functions, already computed
-        row["descriptors"] = {name: known[name] if name in known else float(getattr(Descriptors, name)(mol))
-                              for name in GUACAMOL_DESCRIPTORS}
-    return row
-
-
-def _scaffold(mol, murcko) -> str | None:
-    from rdkit import Chem  # noqa: PLC0415
-
-    try:
-        scaffold = murcko.GetScaffoldForMol(mol)
-    except Exception:  # noqa: BLE001 - RDKit raises plain RuntimeErrors on odd molecules
-        return None
-    text = Chem.MolToSmiles(scaffold)
-    return text if text and scaffold.GetRingInfo().NumRings() >= 2 else None
-
-
-def _describe_item(item: tuple[str, bool, bool]) -> dict | None:
-    return describe(*item)
-
-
-def _canonical_item(item: tuple[str, bool]) -> str | None:
-    from rdkit import Chem  # noqa: PLC0415
-
-    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
-
-    mol = parse_smiles(item[0])
-    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=item[1])
-
-
-def _map(func: Callable, items: list, workers: int, min_items: int = 2000, desc: str = "scoring") -> list:
-    """``func`` over items, in order, spread over ``workers`` processes when there are enough items."""
-    if workers <= 1 or len(items) < min_items:
-        return [func(item) for item in progress(items, desc=desc)]
-    chunk = max(1, len(items) // (workers * 16))
-    with worker_context().Pool(workers) as pool:
-        return list(progress(pool.imap(func, items, chunksize=chunk), total=len(items), desc=desc))
-
-
-def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True, descriptors: bool | int = False
-                  ) -> list[dict | None]:
-    """:func:`describe` for many strings; ``descriptors`` may be a count: only the first that many get them."""
-    limit = len(smiles) if descriptors is True else int(descriptors)
-    items = [(s, filters, i < limit) for i, s in enumerate(smiles)]
-    describe("c1ccccc1O", filters, limit > 0)  # load RDKit's modules and pattern lists once, before forking
-    return _map(_describe_item, items, workers, desc="describing molecules")
-
-
-def canonicalize_many(smiles: Iterable[str], workers: int = 2, stereo: bool = True) -> list[str | None]:
-    """Canonical SMILES (None where invalid) of many strings, over ``workers`` processes."""
-    return _map(_canonical_item, [(s, stereo) for s in smiles], workers, desc="canonicalising")
-
-
-# ------------------------------------------------------------------------------ similarity kernels
-
-def _device(device: str | None) -> torch.device:
-    from molvae.training.devices import resolve_device  # noqa: PLC0415  (one-line errors for bad names)
-
-    return resolve_device(device or "auto")
-
-
-def _bits(packed: np.ndarray) -> np.ndarray:
-    return np.unpackbits(np.ascontiguousarray(packed, dtype=np.uint8), axis=1)
-
-
-def _bit_bags(bits: np.ndarray, device: torch.device):
-    """Fingerprints as :func:`_common_bits` takes them: lists of on-bits on a CPU, a 0/1 matrix on a GPU."""
-    if device.type != "cpu":
-        return torch.from_numpy(bits).to(device=device, dtype=torch.float16)
-    rows, columns = np.nonzero(bits)
-    offsets = np.searchsorted(rows, np.arange(len(bits)))
-    return torch.from_numpy(columns.astype(np.int64)), torch.from_numpy(offsets.astype(np.int64))
-
-
-def _bit_table(bits: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Fingerprints as columns of a (bits × molecules) 0/1 half-precision table."""
-    return torch.from_numpy(np.ascontiguousarray(bits.T)).to(device=device, dtype=torch.float16)
-
-
-def _common_bits(bags, table: torch.Tensor) -> torch.Tensor:
-    """Common on-bits of every fingerprint in ``bags`` with every column of ``table`` (exact integers).
-
-    On a CPU each row is the sum of the table rows of its on-bits: an embedding-bag sum over about 40
-    of 1,024 bits, four times faster than a dense int8 product. On a GPU a half-precision product.
-    Counts up to 1,024 are exact in half precision.
-    """
-    if isinstance(bags, torch.Tensor):
-        return bags @ table
-    bits, offsets = bags
-    return torch.nn.functional.embedding_bag(bits, table, offsets, mode="sum")
-
-
-def _similarities(inter: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Tanimoto c/(a+b−c) from common bits and bit counts (as a new float32 block).
-
-    Pairs of two empty fingerprints come out as 0 here; callers count them as 1 (as MOSES does).
-    """
-    sim = inter.float()
-    union = a[:, None] + b[None, :]
-    return sim.div_(union.sub_(sim).clamp_(min=1))
-
-
-class _Blocks:
-    """Fingerprints cut into blocks of rows, each ready as query bags and as a reference table."""
-
-    def __init__(self, packed: np.ndarray, device: torch.device, size: int):
-        bits = _bits(packed)
-        self.counts = torch.from_numpy(bits.sum(1)).float().to(device)
-        self.slices = [slice(i, min(i + size, len(bits))) for i in range(0, len(bits), size)]
-        self._bits, self._device = bits, device
-
-    def bags(self, rows: slice):
-        return _bit_bags(self._bits[rows], self._device)
-
-    def table(self, rows: slice) -> torch.Tensor:
-        return _bit_table(self._bits[rows], self._device)
-
-
-def tanimoto_blocks(query: np.ndarray, reference: np.ndarray, device: str | None = None,
-                    block: int = 2048, ref_block: int = 2048):
-    """Yield (row slice, column slice, Tanimoto block) over packed fingerprints, query × reference rows.
-
-    Two empty fingerprints have similarity 1, as in MOSES.
-    """
-    dev = _device(device)
-    q, r = _Blocks(query, dev, block), _Blocks(reference, dev, ref_block)
-    tables = [r.table(cols) for cols in r.slices]
-    for rows in q.slices:
-        bags = q.bags(rows)
-        for cols, table in zip(r.slices, tables):
-            sim = _similarities(_common_bits(bags, table), q.counts[rows], r.counts[cols])
-            both_empty = (q.counts[rows, None] == 0) & (r.counts[None, cols] == 0)
-            yield rows, cols, sim.masked_fill_(both_empty, 1.0)
-
-
-def nearest_similarity(query: np.ndarray, reference: np.ndarray, device: str | None = None,
-                       block: int = 2048, ref_block: int = 512) -> np.ndarray:
-    """Highest Tanimoto similarity of each query fingerprint to any reference fingerprint.
-
-    Reference fingerprints are sorted by their number of on-bits b. Among those with the same b,
-    T = c/(a+b−c) grows with the common bits c, so the best match is the one with the most common
-    bits: one max over counts per run of equal b replaces a division per pair. Exact.
-    """
-    dev = _device(device)
-    counts = _bits(reference).sum(1)
-    order = np.argsort(counts, kind="stable")
-    r = _Blocks(reference[order], dev, ref_block)
-    sorted_counts = counts[order]
-    runs = []  # per reference block: (start, end, b) of each run of equal bit count inside it
-    for cols in r.slices:
-        values, starts = np.unique(sorted_counts[cols], return_index=True)
-        ends = [*starts[1:].tolist(), cols.stop - cols.start]
-        runs.append(list(zip(starts.tolist(), ends, values.tolist())))
-    tables = [r.table(cols) for cols in r.slices]
-    q = _Blocks(query, dev, block)
-    best = torch.zeros(len(query), device=dev)
-    for rows in q.slices:
-        bags, a = q.bags(rows), q.counts[rows]
-        for table, members in zip(tables, runs):
-            inter = _common_bits(bags, table)
-            for start, end, b in members:
-                c = inter[:, start:end].amax(1).float()
-                union = a + b - c
-                sim = torch.where(union > 0, c / union.clamp_min(1), torch.ones_like(c))
-                best[rows] = torch.maximum(best[rows], sim)
-    return best.cpu().numpy()
-
-
-def internal_diversity(fingerprints: np.ndarray, p: int = 1, device: str | None = None) -> float:
-    """1 − mean_i (mean_j T(i, j)^p)^(1/p) over all pairs, self-pairs included (MOSES IntDiv)."""
-    return internal_diversities(fingerprints, (p,), device)[p]
-
-
-def internal_diversities(fingerprints: np.ndarray, powers: Sequence[int] = (1, 2), device: str | None = None,
-                         block: int = 2048) -> dict[int, float]:
-    """:func:`internal_diversity` for several powers from one pass over the pairs.
-
-    The similarity matrix is symmetric, so only blocks on and above the diagonal are computed; an
-    off-diagonal block adds its row sums to its rows and its column sums to its columns.
-    """
-    dev = _device(device)
-    fps = _Blocks(fingerprints, dev, block)
-    tables = [fps.table(cols) for cols in fps.slices]
-    n = len(fingerprints)
-    sums = {p: torch.zeros(n, dtype=torch.float64) for p in powers}
-    for i, rows in enumerate(fps.slices):
-        bags = fps.bags(rows)
-        for cols, table in zip(fps.slices[i:], tables[i:]):
-            sim = _similarities(_common_bits(bags, table), fps.counts[rows], fps.counts[cols])
-            raised_to = 1
-            for p in sorted(powers):  # T^p from T^(previous p), in place
-                if p != raised_to:
-                    sim, raised_to = sim.pow_(p / raised_to), p
-                sums[p][rows] += sim.sum(1, dtype=torch.float64).cpu()
-                if cols != rows:
-                    sums[p][cols] += sim.sum(0, dtype=torch.float64).cpu()
-    empty = (fps.counts == 0).cpu()  # pairs of empty fingerprints count as similarity 1 (p-th power 1)
-    for p in powers:
-        sums[p][empty] += int(empty.sum())
-    return {p: float(1 - ((sums[p] / n) ** (1 / p)).mean()) for p in powers}
-
-
-def cosine_similarity(a: Counter, b: Counter) -> float | None:
-    """Cosine of two count vectors given as {key: count}; None when either is empty (MOSES: NaN)."""
-    if not a or not b:
-        return None
-    dot = sum(count * b[key] for key, count in a.items() if key in b)
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return float(dot / norm)
-
-
-# ------------------------------------------------------------------------------------------ ChemNet
-
-def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | None = None,
-                        batch_size: int = 32) -> np.ndarray:
-    """ChemNet's penultimate activations (N, 512) of canonical SMILES, from the ``fcd`` package.
-
-    On a CPU with several workers the molecules are split over processes that each run ChemNet on one
-    thread: its small recurrent matrix products scale better that way than over threads.
-    """
-    smiles = list(smiles)
-    dev = _device(device)
-    if dev.type != "cpu" or workers <= 1 or len(smiles) < 2000:
-        return _chemnet_part((smiles, max(1, workers), str(dev), batch_size))
-    _chemnet()  # loaded once, before forking
-    parts = [smiles[i:i + 1000] for i in range(0, len(smiles), 1000)]
-    return np.concatenate(_map(_chemnet_part, [(part, 1, "cpu", batch_size) for part in parts], workers, min_items=2))
-
-
-@cache
-def _chemnet():
-    import fcd  # noqa: PLC0415
-
-    return fcd.load_ref_model()
-
-
-def _chemnet_part(item: tuple[list[str], int, str, int]) -> np.ndarray:
-    import fcd  # noqa: PLC0415
-
-    smiles, threads, device, batch_size = item
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pad-length notices for SMILES longer than 350 characters
-            return fcd.get_predictions(_chemnet(), smiles, batch_size=batch_size, n_jobs=0, device=device)
-    finally:
-        torch.set_num_threads(before)
 
 
 def frechet_distance(acts: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float | None:
@@ -512,16 +213,6 @@ def _discrete_kl(reference: np.ndarray, sample: np.ndarray) -> float:
 _DISCRETE = {"NumHAcceptors", "NumHDonors", "NumRotatableBonds", "NumAliphaticRings", "NumAromaticRings"}
 
 
-def _nearest_inside(fps: np.ndarray, device: str | None, block: int = 2048) -> np.ndarray:
-    """Each molecule's highest similarity to another molecule of the same set."""
-    best = torch.zeros(len(fps))
-    for rows, cols, sim in tanimoto_blocks(fps, fps, device, block, block):
-        if rows == cols:
-            sim.fill_diagonal_(-1)  # leave the molecule itself out
-        best[rows] = torch.maximum(best[rows], sim.amax(1).cpu())
-    return best.numpy()
-
-
 def _guacamol_subset(n: int) -> np.ndarray:
     """Reference rows the KL score compares with: a random 10,000 (seed 42), as GuacaMol's KL benchmark draws."""
     if n <= GUACAMOL_SAMPLES:
@@ -554,7 +245,7 @@ def guacamol_scores(described: list[dict | None], acts: np.ndarray, ref: Referen
             kl = (_discrete_kl if name in _DISCRETE else _continuous_kl)(ref.descriptors[name][kept], sample)
             kls.append(kl)
         gen_fps = np.stack([r["fingerprint"] for r in unique])
-        kls.append(_continuous_kl(_nearest_inside(ref.fingerprints[kept], device), _nearest_inside(gen_fps, device)))
+        kls.append(_continuous_kl(nearest_inside(ref.fingerprints[kept], device), nearest_inside(gen_fps, device)))
         out["GuacaMol/KL"] = float(np.mean(np.exp(-np.array(kls))))
     if ref.fcd_mu is not None:
         distance = frechet_distance(acts[: len(valid)], ref.fcd_mu, ref.fcd_sigma)

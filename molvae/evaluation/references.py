@@ -28,18 +28,23 @@ from pathlib import Path
 
 import numpy as np
 
+from molvae.chem.molecules import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
 from molvae.datasets.cache import cache_dir
 from molvae.datasets.cache import file_sha256 as _sha256
 from molvae.datasets.moses import DATA_ROOTS
 from molvae.errors import MolvaeError
+from molvae.evaluation.descriptors import (
+    GUACAMOL_DESCRIPTORS,
+    PROPERTY_NAMES,
+    canonicalize_many,
+    chemnet_activations,
+    describe_many,
+)
 
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
-PROPERTY_NAMES = ("logP", "SA", "QED", "weight")
-GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", "NumHDonors",
-                        "NumRotatableBonds", "NumAliphaticRings", "NumAromaticRings")
 # Descriptors that are the same RDKit function as a property: stored once, under the property's name.
 DESCRIPTOR_ALIASES = {"MolLogP": "logP", "MolWt": "weight"}
 SHIPPED_MANIFEST = "manifest.json"
@@ -179,7 +184,6 @@ def _reference_smiles(path: Path, limit: int | None) -> list[str]:
 
 
 def _compute(path: Path, sha: str, workers: int, limit: int | None) -> ReferenceStats:
-    from molvae.evaluation.metrics import describe_many  # noqa: PLC0415  (metrics imports this module)
 
     smiles = _reference_smiles(path, limit)
     log.info("computing reference statistics of %s (%d molecules, once; cached by content)", path, len(smiles))
@@ -204,9 +208,6 @@ def _compute(path: Path, sha: str, workers: int, limit: int | None) -> Reference
 
 
 def _fcd_stats(path: Path, limit: int | None, workers: int) -> tuple[np.ndarray, np.ndarray]:
-    from molvae.chem.molecules import canonical_smiles  # noqa: PLC0415
-    from molvae.evaluation.metrics import chemnet_activations  # noqa: PLC0415
-
     smiles = [c for c in map(canonical_smiles, _reference_smiles(path, limit)) if c]
     log.info("computing ChemNet statistics of %s (%d molecules, once; cached by content)", path, len(smiles))
     acts = chemnet_activations(smiles, workers)
@@ -300,7 +301,6 @@ def canonical_set(path: str | Path, workers: int = 2, stereo: bool = True) -> se
         with gzip.open(shipped, "rt", encoding="utf-8") as handle:
             changes = json.load(handle)  # written form -> canonical form (None: not a valid molecule)
         return {changes.get(s, s) for s in smiles} - {None}
-    from molvae.evaluation.metrics import canonicalize_many  # noqa: PLC0415  (metrics imports this module)
 
     log.info("canonicalising %d molecules of %s (once; cached by content)", len(smiles), path)
     out = set(canonicalize_many(smiles, workers, stereo)) - {None}
@@ -325,7 +325,6 @@ def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
     """
     from fcd import __version__ as fcd_version  # noqa: PLC0415
 
-    from molvae.evaluation.metrics import canonicalize_many  # noqa: PLC0415  (metrics imports this module)
 
     folder.mkdir(parents=True, exist_ok=True)
     for split in ("test", "test_scaffolds"):

@@ -11,12 +11,12 @@ import pandas as pd
 import torch
 
 from molvae.core.priors import PRIOR_KINDS, StandardNormal
+from molvae.devices import bf16_autocast_helps
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
 from molvae.progress import progress
-from molvae.training.devices import bf16_autocast_helps
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,11 @@ from torch import nn
 from molvae.core.conditions import ConditionEncoder
 from molvae.core.gaussian import reparameterize
 from molvae.models.base import MoleculeVAE
+from molvae.models.graph import GraphVAE
+from molvae.models.sequence import SequenceVAE
+
+# The generative models a property head can wrap (not another head).
+BASE_MODELS: dict[str, type[MoleculeVAE]] = {SequenceVAE.model_name: SequenceVAE, GraphVAE.model_name: GraphVAE}
 
 
 class LabelledItem(np.ndarray):
@@ -59,9 +64,7 @@ class PropertyHeadVAE(MoleculeVAE):
 
     @classmethod
     def from_parts(cls, config: dict[str, Any], extra: dict[str, Any], conditions: ConditionEncoder | None):
-        from molvae.models.registry import MODELS  # noqa: PLC0415  (the registry imports this module)
-
-        base = MODELS[config["base_model"]].from_parts(config["base_config"], extra, conditions)
+        base = BASE_MODELS[config["base_model"]].from_parts(config["base_config"], extra, conditions)
         return cls(config, base, conditions)
 
     def extra_state(self) -> dict[str, Any]:

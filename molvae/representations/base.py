@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from molvae.errors import MolvaeError
-
 
 class Representation(ABC):
     """Turns a SMILES string into tokens and tokens back into a SMILES string."""
@@ -23,15 +21,3 @@ class Representation(ABC):
     def to_string(self, tokens: list[str]) -> str:
         """The tokens joined in this representation's own alphabet (a SMILES or SELFIES string)."""
         return "".join(tokens)
-
-
-def get_representation(name: str) -> Representation:
-    """Representation by name: ``smiles``, ``selfies``, or ``graph`` (atom types, for the graph model)."""
-    from molvae.representations.graph import GraphRepresentation
-    from molvae.representations.selfies import SelfiesRepresentation
-    from molvae.representations.smiles import SmilesRepresentation
-
-    choices = {"smiles": SmilesRepresentation, "selfies": SelfiesRepresentation, "graph": GraphRepresentation}
-    if name not in choices:
-        raise MolvaeError(f"unknown representation {name!r}; choose one of: {', '.join(choices)}")
-    return choices[name]()

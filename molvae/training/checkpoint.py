@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from molvae._version import __version__
 from molvae.core.conditions import ConditionEncoder
 from molvae.core.priors import prior_from_dict
 from molvae.errors import MolvaeError
@@ -44,8 +45,6 @@ def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
     """The plain-data description of a model: everything needed to rebuild it."""
     import rdkit
     import selfies
-
-    from molvae import __version__
 
     return {
         "format_version": FORMAT_VERSION,
@@ -121,7 +120,7 @@ def model_from_checkpoint(data: dict[str, Any]):
 
 def load_model(path: str | Path | None = None, device: str | torch.device | None = "cpu"):
     """Load a model from a checkpoint file or a shipped model's name; without either, the bundled model."""
-    from molvae.training.devices import resolve_device
+    from molvae.devices import resolve_device
 
     model = model_from_checkpoint(read_checkpoint(path))
     return model.to(resolve_device(device or "auto"))

@@ -17,17 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
+import molvae.training.distributed as distributed
 from molvae.core.conditions import ConditionEncoder
 from molvae.datasets import read_molecules, resolve_data_path
+from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
 from molvae.models.property_head import PropertyHeadVAE, labelled
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
-from molvae.training import distributed
 from molvae.training.cache import cached_preparation
 from molvae.training.checkpoint import read_checkpoint
 from molvae.training.data import prepare_molecules, split_indices
-from molvae.training.devices import resolve_device
 from molvae.training.trainer import Dataset, TrainConfig, Trainer
 
 log = logging.getLogger(__name__)

@@ -27,14 +27,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+import molvae.training.distributed as distributed
 from molvae.chem.molecules import validate
 from molvae.core.diagnostics import active_units
 from molvae.core.objective import vae_loss
 from molvae.core.schedules import BetaSchedule
+from molvae.devices import bf16_autocast_helps, resolve_device
 from molvae.errors import MolvaeError
-from molvae.training import distributed
 from molvae.training.checkpoint import save_checkpoint
-from molvae.training.devices import bf16_autocast_helps, resolve_device
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,10 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from molvae.errors import MolvaeError
 from molvae.evaluation import evaluate, internal_diversity, nearest_similarity, reference_stats, references
+from molvae.evaluation.descriptors import describe
 from molvae.evaluation.filters import failed_rule, passes_filters
-from molvae.evaluation.metrics import _unique_at, cosine_similarity, describe
+from molvae.evaluation.metrics import _unique_at
+from molvae.evaluation.similarity import cosine_similarity
 
 
 def _packed(*on_bits: set[int]) -> np.ndarray:
@@ -65,7 +67,7 @@ def test_internal_diversity_includes_self_pairs():
 
 
 def test_blocked_similarity_kernels_equal_brute_force():
-    from molvae.evaluation.metrics import _nearest_inside, internal_diversities
+    from molvae.evaluation.similarity import internal_diversities, nearest_inside
 
     rng = np.random.default_rng(0)
     bits = rng.random((300, 1024)) < rng.uniform(0.01, 0.08, size=(300, 1))  # varied bit counts
@@ -81,7 +83,7 @@ def test_blocked_similarity_kernels_equal_brute_force():
     assert ours[2] == pytest.approx(1 - np.sqrt((sim ** 2).mean(1)).mean(), abs=1e-9)
     others = sim.copy()
     np.fill_diagonal(others, -1)
-    np.testing.assert_allclose(_nearest_inside(fps, None, block=64), others.max(1), atol=1e-6)
+    np.testing.assert_allclose(nearest_inside(fps, None, block=64), others.max(1), atol=1e-6)
     np.testing.assert_allclose(nearest_similarity(fps[:100], fps[100:], block=32, ref_block=40),
                                sim[:100, 100:].max(1), atol=1e-6)
 
@@ -195,7 +197,7 @@ def test_reference_statistics_are_cached_by_content(cache, reference_file, monke
 
 
 def test_chemnet_over_worker_processes_equals_one_process(moses_test_smiles):
-    from molvae.evaluation.metrics import chemnet_activations
+    from molvae.evaluation.descriptors import chemnet_activations
 
     smiles = moses_test_smiles[:2000]
     split = chemnet_activations(smiles, workers=2)

@@ -12,8 +12,8 @@ import pytest
 from molvae.chem.molecules import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
 from molvae.evaluation import references
-from molvae.evaluation.metrics import describe
-from molvae.evaluation.references import DESCRIPTOR_ALIASES, GUACAMOL_DESCRIPTORS, PROPERTY_NAMES
+from molvae.evaluation.descriptors import GUACAMOL_DESCRIPTORS, PROPERTY_NAMES, describe
+from molvae.evaluation.references import DESCRIPTOR_ALIASES
 
 
 @pytest.fixture
@@ -63,9 +63,7 @@ def test_shipped_statistics_equal_molecules_described_now(fresh, monkeypatch):
 def test_shipped_canonical_forms_of_the_training_split(fresh, monkeypatch):
     if not _suits_this_rdkit():
         pytest.skip(f"shipped canonical forms are for RDKit {_manifest()['rdkit']}; they are recomputed here")
-    import molvae.evaluation.metrics as metrics
-
-    monkeypatch.setattr(metrics, "canonicalize_many", lambda *a: pytest.fail("recomputed although shipped"))
+    monkeypatch.setattr(references, "canonicalize_many", lambda *a: pytest.fail("recomputed although shipped"))
     train = moses_path("train")
     canonical = references.canonical_set(train, workers=1)
     smiles = read_smiles(train)

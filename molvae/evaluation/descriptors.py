@@ -1,0 +1,155 @@
+"""What the metrics need to know about each molecule, computed over worker processes.
+
+One RDKit pass per molecule (:func:`describe`) gives its canonical SMILES, packed Morgan
+fingerprint, BRICS fragments, Bemis-Murcko scaffold, properties and, when asked, the GuacaMol
+descriptors; ChemNet activations (for FCD) come from the maintained ``fcd`` package.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+
+import numpy as np
+import torch
+
+from molvae.devices import resolve_device
+from molvae.parallel import worker_context
+from molvae.progress import progress
+
+PROPERTY_NAMES = ("logP", "SA", "QED", "weight")
+GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", "NumHDonors",
+                        "NumRotatableBonds", "NumAliphaticRings", "NumAromaticRings")
+
+
+def _morgan():
+    from rdkit.Chem import rdFingerprintGenerator  # noqa: PLC0415
+
+    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
+
+
+_GENERATOR = None
+
+
+def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> dict | None:
+    """Everything the metrics need about one molecule, or None when the string is not a valid one."""
+    global _GENERATOR
+    from rdkit import Chem  # noqa: PLC0415
+    from rdkit.Chem import QED, Crippen, Descriptors, rdmolops  # noqa: PLC0415
+    from rdkit.Chem.Scaffolds import MurckoScaffold  # noqa: PLC0415
+
+    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
+    from molvae.chem.properties import sa_score  # noqa: PLC0415
+
+    mol = parse_smiles(smiles)
+    if mol is None:
+        return None
+    if _GENERATOR is None:
+        _GENERATOR = _morgan()
+    qed_props = QED.properties(mol)
+    has_h = any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())
+    row = {
+        "smiles": Chem.MolToSmiles(mol),
+        "fingerprint": np.packbits(_GENERATOR.GetFingerprintAsNumPy(mol).astype(bool)),
+        "fragments": Chem.MolToSmiles(rdmolops.FragmentOnBRICSBonds(mol)).split("."),
+        "scaffold": _scaffold(mol, MurckoScaffold),
+        "logP": float(Crippen.MolLogP(mol)) if has_h else float(qed_props.ALOGP),
+        "SA": sa_score(mol),
+        "QED": float(QED.qed(mol, qedProperties=qed_props)),
+        "weight": float(Descriptors.MolWt(mol)),
+    }
+    if filters:
+        from molvae.evaluation.filters import passes_filters  # noqa: PLC0415
+
+        row["passes"] = passes_filters(mol)
+    if descriptors:
+        row["nostereo"] = Chem.MolToSmiles(mol, isomericSmiles=False)
+        known = {"MolLogP": row["logP"], "MolWt": row["weight"]}  # the same RDKit functions, already computed
+        row["descriptors"] = {name: known[name] if name in known else float(getattr(Descriptors, name)(mol))
+                              for name in GUACAMOL_DESCRIPTORS}
+    return row
+
+
+def _scaffold(mol, murcko) -> str | None:
+    from rdkit import Chem  # noqa: PLC0415
+
+    try:
+        scaffold = murcko.GetScaffoldForMol(mol)
+    except Exception:  # noqa: BLE001 - RDKit raises plain RuntimeErrors on odd molecules
+        return None
+    text = Chem.MolToSmiles(scaffold)
+    return text if text and scaffold.GetRingInfo().NumRings() >= 2 else None
+
+
+def _describe_item(item: tuple[str, bool, bool]) -> dict | None:
+    return describe(*item)
+
+
+def _canonical_item(item: tuple[str, bool]) -> str | None:
+    from rdkit import Chem  # noqa: PLC0415
+
+    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
+
+    mol = parse_smiles(item[0])
+    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=item[1])
+
+
+def _map(func: Callable, items: list, workers: int, min_items: int = 2000, desc: str = "scoring") -> list:
+    """``func`` over items, in order, spread over ``workers`` processes when there are enough items."""
+    if workers <= 1 or len(items) < min_items:
+        return [func(item) for item in progress(items, desc=desc)]
+    chunk = max(1, len(items) // (workers * 16))
+    with worker_context().Pool(workers) as pool:
+        return list(progress(pool.imap(func, items, chunksize=chunk), total=len(items), desc=desc))
+
+
+def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True, descriptors: bool | int = False
+                  ) -> list[dict | None]:
+    """:func:`describe` for many strings; ``descriptors`` may be a count: only the first that many get them."""
+    limit = len(smiles) if descriptors is True else int(descriptors)
+    items = [(s, filters, i < limit) for i, s in enumerate(smiles)]
+    describe("c1ccccc1O", filters, limit > 0)  # load RDKit's modules and pattern lists once, before forking
+    return _map(_describe_item, items, workers, desc="describing molecules")
+
+
+def canonicalize_many(smiles: Iterable[str], workers: int = 2, stereo: bool = True) -> list[str | None]:
+    """Canonical SMILES (None where invalid) of many strings, over ``workers`` processes."""
+    return _map(_canonical_item, [(s, stereo) for s in smiles], workers, desc="canonicalising")
+
+
+def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | None = None,
+                        batch_size: int = 32) -> np.ndarray:
+    """ChemNet's penultimate activations (N, 512) of canonical SMILES, from the ``fcd`` package.
+
+    On a CPU with several workers the molecules are split over processes that each run ChemNet on one
+    thread: its small recurrent matrix products scale better that way than over threads.
+    """
+    smiles = list(smiles)
+    dev = resolve_device(device or "auto")
+    if dev.type != "cpu" or workers <= 1 or len(smiles) < 2000:
+        return _chemnet_part((smiles, max(1, workers), str(dev), batch_size))
+    _chemnet()  # loaded once, before forking
+    parts = [smiles[i:i + 1000] for i in range(0, len(smiles), 1000)]
+    return np.concatenate(_map(_chemnet_part, [(part, 1, "cpu", batch_size) for part in parts], workers, min_items=2))
+
+
+@cache
+def _chemnet():
+    import fcd  # noqa: PLC0415
+
+    return fcd.load_ref_model()
+
+
+def _chemnet_part(item: tuple[list[str], int, str, int]) -> np.ndarray:
+    import fcd  # noqa: PLC0415
+
+    smiles, threads, device, batch_size = item
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pad-length notices for SMILES longer than 350 characters
+            return fcd.get_predictions(_chemnet(), smiles, batch_size=batch_size, n_jobs=0, device=device)
+    finally:
+        torch.set_num_threads(before)
