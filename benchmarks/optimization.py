@@ -32,8 +32,8 @@ import torch
 import molvae
 from molvae.cli.common import parse_conditions
 from molvae.optimization import auc_top_k, conditional_quality, optimize
-from molvae.optimization.oracles import penalized_logp
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PREDICTORS, PropertyHeadPredictor
+from molvae.optimization.tasks import penalized_logp
 
 PMO_TASKS = ["albuterol_similarity", "amlodipine_mpo", "celecoxib_rediscovery", "deco_hop", "fexofenadine_mpo",
              "isomers_c7h8n2o2", "isomers_c9h10n2o2pf2cl", "median1", "median2", "mestranol_similarity",
@@ -113,7 +113,7 @@ def constrained_run(smiles: str, start_value: float, delta: float, args, model, 
     """Improvement of one start molecule at one δ (0 when nothing better within δ was found); with
     ``--runs`` each result is appended to a JSON-lines file and reused by a later, resumed run."""
     from molvae.chem import parse_smiles
-    from molvae.optimization.oracles import tanimoto
+    from molvae.chem.fingerprints import tanimoto
 
     key = f"{delta}|{smiles}"
     done = finished(record)

@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from molvae.errors import MolvaeError
     from molvae.optimization import optimize
-    from molvae.optimization.oracles import GUACAMOL_TASKS, PROPERTY_ORACLES
+    from molvae.optimization.tasks import GUACAMOL_TASKS, PROPERTY_ORACLES
 
     if args.list_objectives:
         for name, (description, *_) in {**PROPERTY_ORACLES, **GUACAMOL_TASKS}.items():

@@ -26,7 +26,7 @@ import pandas as pd
 
 from molvae.chem.molecules import validate
 from molvae.errors import MolvaeError
-from molvae.optimization.oracles import Oracle
+from molvae.optimization.oracle import Oracle
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from molvae.optimization.constraints import (
     similarity_constraint,
     start_molecule,
 )
-from molvae.optimization.oracles import Oracle, get_oracle
+from molvae.optimization.objectives import get_oracle
+from molvae.optimization.oracle import Oracle
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
 from molvae.optimization.session import LatentSession, StalledSearch
 from molvae.progress import progress

@@ -10,9 +10,11 @@ import torch
 import molvae
 from molvae.errors import MolvaeError
 from molvae.optimization import OracleBudget, auc_top_k, get_oracle, heldout_r2, make_predictor, optimize
-from molvae.optimization.constraints import desirability, similarity_constraint, weighted_sum
+from molvae.optimization.constraints import similarity_constraint
 from molvae.optimization.gradient import ascend
-from molvae.optimization.oracles import CELECOXIB, Oracle, penalized_logp
+from molvae.optimization.objectives import desirability, weighted_sum
+from molvae.optimization.oracle import Oracle
+from molvae.optimization.tasks import CELECOXIB, penalized_logp
 
 
 class Counting:
@@ -207,7 +209,7 @@ def test_interrupted_run_still_writes_what_it_evaluated(tiny_run, tmp_path):
 def test_constrained_run_only_scores_similar_molecules(tiny_run):
     from rdkit import Chem
 
-    from molvae.optimization.oracles import tanimoto
+    from molvae.chem.fingerprints import tanimoto
 
     model = molvae.load_model(tiny_run["model"])
     start = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"

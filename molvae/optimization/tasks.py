@@ -1,87 +1,25 @@
-"""Objectives ("oracles") that score one molecule: RDKit properties, similarity and GuacaMol-style tasks.
+"""The built-in objectives: RDKit properties, penalized logP and GuacaMol-style tasks.
 
-An :class:`Oracle` maps a canonical SMILES to a float that the optimisers maximise (``maximize=False``
-flips the sign for them, e.g. for SA). :func:`get_oracle` resolves a name, ``similarity:SMILES`` or a
-``module:function`` callable. The GuacaMol-style tasks follow the definitions of Brown et al. 2019
-(J. Chem. Inf. Model. 59, 1096) as used by the PMO benchmark (Gao et al. 2022): the same targets,
-fingerprints, score modifiers and aggregation, computed with RDKit alone.
+The GuacaMol-style tasks follow the definitions of Brown et al. 2019 (J. Chem. Inf. Model. 59, 1096)
+as used by the PMO benchmark (Gao et al. 2022): the same targets, fingerprints, score modifiers and
+aggregation, computed with RDKit alone. Names are resolved by :mod:`molvae.optimization.objectives`.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 from rdkit import Chem, DataStructs
-from rdkit.Chem import Crippen, GraphDescriptors, rdFingerprintGenerator, rdMolDescriptors
-from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
+from rdkit.Chem import Crippen, GraphDescriptors, rdMolDescriptors
 
+from molvae.chem.fingerprints import fingerprint
 from molvae.chem.molecules import parse_smiles
 from molvae.chem.properties import PROPERTY_FUNCTIONS, sa_score
-from molvae.errors import MolvaeError, match_name
-
-MolScore = Callable[[Chem.Mol], float]
-
-
-@dataclass
-class Oracle:
-    """A named objective. ``fn`` takes an RDKit molecule (``takes_mol``) or a SMILES string."""
-
-    name: str
-    fn: Callable
-    description: str = ""
-    maximize: bool = True
-    takes_mol: bool = True
-    meta: dict = field(default_factory=dict)
-
-    def __call__(self, smiles: str) -> float:
-        """The raw value for one SMILES (may raise or return NaN; the budget turns that into a failure)."""
-        if not self.takes_mol:
-            return float(self.fn(smiles))
-        mol = parse_smiles(smiles)
-        if mol is None:
-            raise MolvaeError(f"invalid molecule {smiles!r}")
-        return float(self.fn(mol))
-
-    def utility(self, value: float) -> float:
-        """What the optimisers maximise: the value, or its negative for a minimised objective."""
-        return value if self.maximize else -value
-
-
-# ------------------------------------------------------------------ fingerprints and modifiers
-_MORGAN2 = rdFingerprintGenerator.GetMorganGenerator(radius=2)
-_MORGAN3 = rdFingerprintGenerator.GetMorganGenerator(radius=3)
-_FEATURE2 = rdFingerprintGenerator.GetMorganGenerator(
-    radius=2, atomInvariantsGenerator=rdFingerprintGenerator.GetMorganFeatureAtomInvGen())
-_ATOM_PAIR = rdFingerprintGenerator.GetAtomPairGenerator(maxDistance=10)
-_MORGAN2_BITS = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-
-
-def fingerprint(mol: Chem.Mol, kind: str):
-    """GuacaMol fingerprint types: ECFP4/ECFP6/FCFP4 (unfolded Morgan counts), AP (atom pairs up to
-    distance 10, counts), PHCO (Gobbi 2D pharmacophores) and ``morgan2048`` (Morgan radius 2 bits)."""
-    if kind == "ECFP4":
-        return _MORGAN2.GetSparseCountFingerprint(mol)
-    if kind == "ECFP6":
-        return _MORGAN3.GetSparseCountFingerprint(mol)
-    if kind == "FCFP4":
-        return _FEATURE2.GetSparseCountFingerprint(mol)
-    if kind == "AP":
-        return _ATOM_PAIR.GetSparseCountFingerprint(mol)
-    if kind == "PHCO":
-        return Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory)
-    if kind == "morgan2048":
-        return _MORGAN2_BITS.GetFingerprint(mol)
-    raise MolvaeError(f"unknown fingerprint type {kind!r}")
-
-
-def tanimoto(a: Chem.Mol, b: Chem.Mol, kind: str = "morgan2048") -> float:
-    """Tanimoto similarity of two molecules (Morgan radius 2, 2048 bits unless ``kind`` says otherwise)."""
-    return float(DataStructs.TanimotoSimilarity(fingerprint(a, kind), fingerprint(b, kind)))
+from molvae.errors import MolvaeError
+from molvae.optimization.oracle import MolScore
 
 
 def gaussian(mu: float, sigma: float) -> Callable[[float], float]:
@@ -109,7 +47,7 @@ def _identity(x: float) -> float:
 
 def similarity_term(target: str, kind: str, modifier: Callable[[float], float] = _identity) -> MolScore:
     """Score = modifier(Tanimoto(fingerprint(mol), fingerprint(target)))."""
-    ref = fingerprint(_target(target), kind)
+    ref = fingerprint(target_molecule(target), kind)
     return lambda mol: modifier(float(DataStructs.TanimotoSimilarity(fingerprint(mol, kind), ref)))
 
 
@@ -162,7 +100,7 @@ def isomer_score(formula: str) -> MolScore:
 
 
 @cache
-def _target(smiles: str) -> Chem.Mol:
+def target_molecule(smiles: str) -> Chem.Mol:
     mol = parse_smiles(smiles)
     if mol is None:
         raise MolvaeError(f"the similarity target {smiles!r} is not a valid molecule")
@@ -225,7 +163,7 @@ VALSARTAN_SMARTS = "CN(C=O)Cc1ccc(c2ccccc2)cc1"
 
 
 def _sitagliptin_mpo() -> MolScore:
-    mol = _target(SITAGLIPTIN)
+    mol = target_molecule(SITAGLIPTIN)
     return geometric_mean([similarity_term(SITAGLIPTIN, "ECFP4", gaussian(0.0, 0.1)),
                            descriptor_term(_logp, gaussian(_logp(mol), 0.2)),
                            descriptor_term(_tpsa, gaussian(_tpsa(mol), 5.0)),
@@ -233,7 +171,7 @@ def _sitagliptin_mpo() -> MolScore:
 
 
 def _valsartan_smarts() -> MolScore:
-    mol = _target(SITAGLIPTIN)
+    mol = target_molecule(SITAGLIPTIN)
     bertz = GraphDescriptors.BertzCT
     return geometric_mean([smarts_term(VALSARTAN_SMARTS), descriptor_term(_logp, gaussian(_logp(mol), 0.2)),
                            descriptor_term(_tpsa, gaussian(_tpsa(mol), 5.0)),
@@ -313,56 +251,4 @@ def available_oracles() -> list[str]:
     return [*PROPERTY_ORACLES, *GUACAMOL_TASKS]
 
 
-def similarity_oracle(target: str, kind: str = "morgan2048") -> Oracle:
-    """Tanimoto similarity to a target molecule."""
-    mol = _target(target)
-    ref = fingerprint(mol, kind)
-    return Oracle(f"similarity:{target}",
-                  lambda m: float(DataStructs.TanimotoSimilarity(fingerprint(m, kind), ref)),
-                  f"Tanimoto ({kind}) to {target}")
-
-
-def callable_oracle(spec: str) -> Oracle:
-    """``module:function`` where the function takes a SMILES string and returns a float."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise MolvaeError(f"objective {spec!r} must look like module:function, e.g. mypackage.scores:activity")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise MolvaeError(f"cannot import {module_name!r} for objective {spec!r}: {err}") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise MolvaeError(f"{module_name!r} has no callable {attr!r} (objective {spec!r})")
-    return Oracle(spec, fn, f"user function {spec}", takes_mol=False)
-
-
-def get_oracle(spec: str | Oracle | Callable[[str], float]) -> Oracle:
-    """An oracle from a built-in name, ``similarity:SMILES``, ``module:function``, or a Python callable."""
-    if isinstance(spec, Oracle):
-        return spec
-    if callable(spec):
-        return Oracle(getattr(spec, "__name__", "callable"), spec, "user function", takes_mol=False)
-    if not isinstance(spec, str) or not spec.strip():
-        raise MolvaeError("an objective name is required")
-    spec = spec.strip()
-    if ":" not in spec:  # a built-in name, matched ignoring case where that is unambiguous
-        spec = match_name(spec, available_oracles(), "objective",
-                          also=", similarity:SMILES, weighted:A=w,B=w, desirability:A=worst..best or module:function")
-    if spec in PROPERTY_ORACLES:
-        description, fn, maximize = PROPERTY_ORACLES[spec]
-        return Oracle(spec, fn, description, maximize)
-    if spec in GUACAMOL_TASKS:
-        description, factory = GUACAMOL_TASKS[spec]
-        return Oracle(spec, factory(), description)
-    if spec.startswith("similarity:"):
-        return similarity_oracle(spec.split(":", 1)[1])
-    if spec.startswith(("weighted:", "desirability:")):
-        from molvae.optimization.constraints import parse_combination  # noqa: PLC0415  (it builds on this module)
-
-        return parse_combination(spec)
-    return callable_oracle(spec)
-
-
-__all__ = ["GUACAMOL_TASKS", "Oracle", "available_oracles", "get_oracle", "penalized_logp", "similarity_oracle",
-           "tanimoto"]
+__all__ = ["GUACAMOL_TASKS", "PROPERTY_ORACLES", "available_oracles", "penalized_logp"]
