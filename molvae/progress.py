@@ -6,7 +6,7 @@ after :func:`disable` (the CLI's ``--no-progress``), so scripts, logs and tests 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 from tqdm.auto import tqdm
 
@@ -22,7 +22,7 @@ def disable() -> None:
 def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "", unit: str = "mol",
              min_total: int = 5000) -> tqdm:
     """A tqdm bar over ``iterable`` (or one to ``update`` by hand up to ``total``)."""
-    size = total if total is not None else len(iterable) if hasattr(iterable, "__len__") else 0
+    size = total if total is not None else len(iterable) if isinstance(iterable, Sized) else 0
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True,
                 disable=None if wanted(size, min_total) else True)  # None: tqdm shows it on a terminal only
 

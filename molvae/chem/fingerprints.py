@@ -4,6 +4,7 @@ fingerprint types, and Tanimoto similarity between two molecules."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rdkit import Chem, DataStructs
@@ -13,7 +14,7 @@ from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import MolvaeError
 
-_GENERATORS: dict[tuple[int, int], object] = {}
+_GENERATORS: dict[tuple[int, int], Any] = {}  # RDKit fingerprint generators by (radius, size)
 
 
 def morgan_matrix(smiles: Sequence[str], radius: int = 2, size: int = 2048) -> np.ndarray:

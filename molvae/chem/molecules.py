@@ -13,7 +13,7 @@ from rdkit import Chem, RDLogger
 
 def silence_rdkit() -> None:
     """Turn off RDKit's C++ log output (parse errors are reported through return values)."""
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # not in RDKit's stubs
 
 
 silence_rdkit()

@@ -35,12 +35,23 @@ def sa_score(mol: Chem.Mol) -> float:
     return float(_sascorer().calculateScore(mol))
 
 
-PROPERTY_FUNCTIONS: dict[str, Callable[[Chem.Mol], float]] = {
-    "logP": lambda mol: float(Crippen.MolLogP(mol)),
-    "QED": lambda mol: float(QED.qed(mol)),
-    "SA": sa_score,
-    "MW": lambda mol: float(Descriptors.MolWt(mol)),
-}
+def logp(mol: Chem.Mol) -> float:
+    """Wildman-Crippen logP."""
+    return float(Crippen.MolLogP(mol))  # type: ignore[attr-defined]  # missing from RDKit's stubs
+
+
+def molecular_weight(mol: Chem.Mol) -> float:
+    """Average molecular weight (RDKit's MolWt; the MOSES metrics call it ``weight``)."""
+    return float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]  # missing from RDKit's stubs
+
+
+def qed(mol: Chem.Mol) -> float:
+    """Quantitative estimate of drug-likeness, 0 to 1 (Bickerton et al. 2012)."""
+    return float(QED.qed(mol))
+
+
+PROPERTY_FUNCTIONS: dict[str, Callable[[Chem.Mol], float]] = {"logP": logp, "QED": qed, "SA": sa_score,
+                                                             "MW": molecular_weight}
 
 
 def compute_properties(smiles: str, names: Iterable[str] = ("logP", "QED", "SA", "MW")) -> dict[str, float]:

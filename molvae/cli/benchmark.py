@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from molvae.cli.common import write_json, write_table, write_text
+from molvae.evaluation.benchmark import benchmark_moses
+from molvae.evaluation.report import report_from_details
+
 HELP = "sample a model and score it beside the published MOSES baselines"
 
 
@@ -32,9 +36,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.cli.common import write_json, write_table, write_text
-    from molvae.evaluation.benchmark import benchmark_moses
-
     out = Path(args.out)
     result = benchmark_moses(args.model, args.n, args.seed, args.device, args.workers,
                              None if str(args.train).lower() == "none" else args.train, args.reference_limit,
@@ -43,8 +44,6 @@ def run(args: argparse.Namespace) -> None:
     write_json(result.as_dict(), out / "metrics.json")
     write_text(result.markdown(), out / "moses.md")
     if not args.no_report:
-        from molvae.evaluation.report import report_from_details
-
         report_from_details(out / "report.html", result.metrics, result.details, model=result.model,
                             title=f"MOSES benchmark: {result.label}")
     quality = result.model_metrics

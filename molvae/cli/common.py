@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from molvae.chem.draw import draw_grid
+from molvae.datasets import read_molecules
 from molvae.errors import MolvaeError
+from molvae.training.checkpoint import load_model
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +53,11 @@ def read_inputs(args: argparse.Namespace) -> pd.DataFrame:
     """Molecules from --input or --smiles as a DataFrame with a ``smiles`` column first."""
     if args.smiles:
         return pd.DataFrame({"smiles": args.smiles})
-    from molvae.datasets import read_molecules
 
     return read_molecules(args.input, args.smiles_column).drop(columns="line")
 
 
 def load(args: argparse.Namespace):
-    from molvae.training.checkpoint import load_model
-
     return load_model(args.model, args.device)
 
 
@@ -90,7 +90,6 @@ def _writing(path: str | Path, write) -> Path:
 def draw(frame: pd.DataFrame, path: str | Path | None, legend: str | None = None) -> None:
     if not path:
         return
-    from molvae.chem.draw import draw_grid
 
     legends = [f"{legend} {v}" for v in frame[legend]] if legend else None
     draw_grid(frame["smiles"].tolist(), path, legends=legends)

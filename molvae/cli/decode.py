@@ -12,7 +12,10 @@ import pandas as pd
 import torch
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, load, parse_conditions, write_table
+from molvae.datasets.io import read_table
 from molvae.errors import MolvaeError
+from molvae.generation import decode
+from molvae.generation.common import seeded_generator
 
 HELP = "decode latent vectors to molecules (CSV)"
 
@@ -38,10 +41,6 @@ def latent_columns(frame: pd.DataFrame, dim: int) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.datasets.io import read_table
-    from molvae.generation import decode
-    from molvae.generation.common import seeded_generator
-
     model = load(args)
     frame = read_table(args.input)
     columns = latent_columns(frame, model.latent_dim)

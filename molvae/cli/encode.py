@@ -18,6 +18,7 @@ from molvae.cli.common import (
     read_inputs,
     write_table,
 )
+from molvae.generation import encode
 
 HELP = "encode molecules to latent vectors (CSV)"
 
@@ -30,8 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.generation import encode
-
     model = load(args)
     frame = read_inputs(args)
     mu, logvar, kept = encode(model, frame["smiles"].tolist(), parse_conditions(args.condition), args.skip_invalid)

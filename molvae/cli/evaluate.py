@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 
+from molvae.cli.common import write_json
+from molvae.datasets import read_molecules
 from molvae.errors import MolvaeError
+from molvae.evaluation.metrics import evaluate
+from molvae.evaluation.report import report_from_details
+from molvae.training.checkpoint import load_model
 
 HELP = "MOSES and GuacaMol metrics of generated molecules (JSON, optional HTML report)"
 log = logging.getLogger(__name__)
@@ -32,10 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.cli.common import write_json
-    from molvae.datasets import read_molecules
-    from molvae.evaluation.metrics import evaluate
-
     if args.workers < 1:
         raise MolvaeError(f"--workers must be at least 1, got {args.workers}")
     smiles = read_molecules(args.input, args.smiles_column)["smiles"].tolist()
@@ -47,12 +48,8 @@ def run(args: argparse.Namespace) -> None:
           + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
                       if k in ("valid", "unique@1000", "FCD/Test", "SNN/Test", "Novelty") and v is not None))
     if args.report:
-        from molvae.evaluation.report import report_from_details
-
         model = None
         if args.model:
-            from molvae.training.checkpoint import load_model
-
             model = load_model(args.model, args.device)
         report_from_details(args.report, metrics, details, model=model, title=f"molvae evaluation of {args.input}")
         print(f"wrote report {args.report}")

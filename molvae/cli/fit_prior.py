@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_model_arguments, load
+from molvae.datasets import read_molecules, resolve_data_path
+from molvae.generation.prior_fit import fit_prior
+from molvae.training.checkpoint import read_checkpoint, save_checkpoint
 
 HELP = "fit a sampling prior (Gaussian mixture) to encoded molecules"
 
@@ -26,10 +29,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.datasets import read_molecules, resolve_data_path
-    from molvae.generation.prior_fit import fit_prior
-    from molvae.training.checkpoint import read_checkpoint, save_checkpoint
-
     args.model = args.model_file or args.model
     frame = read_molecules(resolve_data_path(args.data), args.smiles_column, args.limit)
     model = load(args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.generation import interpolate
 
 HELP = "interpolate between two molecules"
 
@@ -21,8 +22,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.generation import interpolate
-
     model = load(args)
     out = interpolate(model, args.start, args.end, args.steps, args.method, parse_conditions(args.condition))
     write_table(out, args.out)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, parse_conditions
+from molvae.errors import MolvaeError
+from molvae.optimization import optimize
+from molvae.optimization.tasks import GUACAMOL_TASKS, PROPERTY_ORACLES
 
 HELP = "optimise a property in latent space (BO, gradient, conditional) under an oracle budget"
 
@@ -44,10 +47,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.errors import MolvaeError
-    from molvae.optimization import optimize
-    from molvae.optimization.tasks import GUACAMOL_TASKS, PROPERTY_ORACLES
-
     if args.list_objectives:
         for name, (description, *_) in {**PROPERTY_ORACLES, **GUACAMOL_TASKS}.items():
             print(f"{name:26s} {description}")

@@ -15,6 +15,7 @@ from molvae.cli.common import (
     read_inputs,
     write_table,
 )
+from molvae.generation import reconstruct
 
 HELP = "encode and decode molecules, report exact reconstructions"
 
@@ -27,8 +28,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.generation import reconstruct
-
     model = load(args)
     frame = read_inputs(args)
     out = reconstruct(model, frame["smiles"].tolist(), parse_conditions(args.condition),

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.generation import neighbours, sample
 from molvae.generation.rows import OUTPUT_PROPERTIES
-from molvae.generation.sampler import SAMPLING_PRIORS
+from molvae.generation.sampler import SAMPLING_PRIORS, describe_prior, sampling_prior
 
 HELP = "sample molecules (CSV, optional grid image)"
 
@@ -44,9 +45,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.generation import neighbours, sample
-    from molvae.generation.sampler import describe_prior, sampling_prior
-
     model = load(args)
     source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
     if args.around:

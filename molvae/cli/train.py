@@ -11,6 +11,8 @@ import signal
 
 from molvae.core.priors import TRAINING_PRIORS
 from molvae.core.schedules import KINDS
+from molvae.errors import MolvaeError
+from molvae.training import distributed
 from molvae.training.run import train
 from molvae.training.trainer import TrainConfig
 
@@ -80,9 +82,6 @@ def _interrupt(signum, frame) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from molvae.errors import MolvaeError
-    from molvae.training import distributed
-
     if not args.resume and not args.data:
         raise MolvaeError("--data is required (a molecule file or 'moses') unless --resume is given")
     config = TrainConfig(epochs=args.epochs, max_steps=args.max_steps, max_minutes=args.max_minutes,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,9 +57,9 @@ class ConditionEncoder:
         rows = len(columns[0]) if columns else 0
         if rows:
             pick = np.random.default_rng(seed).permutation(rows)[:bank_size]
-            values = {k: [v[i] for i in pick] for k, v in (continuous or {}).items()}
+            numbers = {k: [v[i] for i in pick] for k, v in (continuous or {}).items()}
             cats = {k: [v[i] for i in pick] for k, v in (categorical or {}).items()}
-            encoder.bank = encoder.encode_columns(values, cats)
+            encoder.bank = encoder.encode_columns(numbers, cats)
         return encoder
 
     def encode_columns(self, continuous: Mapping[str, Sequence[float]],
@@ -95,7 +96,7 @@ class ConditionEncoder:
             offset += len(labels)
         return out
 
-    def check_names(self, values: Mapping[str, object]) -> dict[str, object]:
+    def check_names(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` keyed by this model's own condition names (``logp`` is ``logP``); an unknown name
         is a one-line error that suggests the closest one."""
         if values and not self.names:

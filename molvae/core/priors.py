@@ -13,6 +13,7 @@ are model weights), so a checkpoint stores them beside the weights.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -58,6 +59,7 @@ class VampPrior(nn.Module):
         if components < 1:
             raise MolvaeError(f"a VampPrior needs at least one pseudo-input, got {components}")
         self.pseudo_inputs = nn.Parameter(0.5 * torch.randn(components, in_features))
+        self._head: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
         object.__setattr__(self, "_head", head)  # a plain reference: the head's weights stay the model's
         self.latent_dim = head.mu.out_features
 

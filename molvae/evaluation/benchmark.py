@@ -13,7 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from molvae.datasets import moses_path, read_smiles
 from molvae.errors import MolvaeError
+from molvae.evaluation.baselines import GUACAMOL_BASELINES, GUACAMOL_COLUMNS, GUACAMOL_SOURCE, markdown_table
+from molvae.evaluation.metrics import evaluate
+from molvae.evaluation.model_metrics import model_metrics
+from molvae.generation import sample
+from molvae.training.checkpoint import load_model
 
 
 @dataclass
@@ -35,8 +41,6 @@ class BenchmarkResult:
 
     def markdown(self) -> str:
         """The metrics beside the published MOSES and GuacaMol baselines, with their sources."""
-        from molvae.evaluation.baselines import GUACAMOL_BASELINES, GUACAMOL_COLUMNS, GUACAMOL_SOURCE, markdown_table  # noqa: PLC0415
-
         q = self.model_metrics
         return "\n".join([
             f"# MOSES benchmark: {self.label}, {self.settings['samples']} samples, seed {self.settings['seed']}", "",
@@ -64,12 +68,6 @@ def benchmark_moses(model: str | Path | None = None, n: int = 30_000, seed: int 
     ``reference_limit``), Novelty against ``train`` (None to skip), and the model-level metrics on the
     first ``test_molecules`` test molecules (IWAE K=100 on the first ``iwae_molecules`` of them).
     """
-    from molvae.datasets import moses_path, read_smiles  # noqa: PLC0415
-    from molvae.evaluation.metrics import evaluate  # noqa: PLC0415
-    from molvae.evaluation.model_metrics import model_metrics  # noqa: PLC0415
-    from molvae.generation import sample  # noqa: PLC0415
-    from molvae.training.checkpoint import load_model  # noqa: PLC0415
-
     if n < 1 or test_molecules < 1 or iwae_molecules < 1:
         raise MolvaeError("the sample count, test molecules and IWAE molecules must be positive")
     started = time.perf_counter()

@@ -10,11 +10,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
+from typing import Any
 
+import fcd
 import numpy as np
 import torch
+from rdkit import Chem
+from rdkit.Chem import QED, Descriptors, rdFingerprintGenerator, rdmolops
+from rdkit.Chem.Scaffolds import MurckoScaffold
 
+from molvae.chem.molecules import parse_smiles
+from molvae.chem.properties import logp, molecular_weight, sa_score
 from molvae.devices import resolve_device
+from molvae.evaluation.filters import passes_filters
 from molvae.parallel import worker_context
 from molvae.progress import progress
 
@@ -24,8 +32,6 @@ GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", 
 
 
 def _morgan():
-    from rdkit.Chem import rdFingerprintGenerator  # noqa: PLC0415
-
     return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
 
 
@@ -35,12 +41,7 @@ _GENERATOR = None
 def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> dict | None:
     """Everything the metrics need about one molecule, or None when the string is not a valid one."""
     global _GENERATOR
-    from rdkit import Chem  # noqa: PLC0415
-    from rdkit.Chem import QED, Crippen, Descriptors, rdmolops  # noqa: PLC0415
-    from rdkit.Chem.Scaffolds import MurckoScaffold  # noqa: PLC0415
 
-    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
-    from molvae.chem.properties import sa_score  # noqa: PLC0415
 
     mol = parse_smiles(smiles)
     if mol is None:
@@ -49,19 +50,17 @@ def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> di
         _GENERATOR = _morgan()
     qed_props = QED.properties(mol)
     has_h = any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())
-    row = {
+    row: dict[str, Any] = {
         "smiles": Chem.MolToSmiles(mol),
         "fingerprint": np.packbits(_GENERATOR.GetFingerprintAsNumPy(mol).astype(bool)),
         "fragments": Chem.MolToSmiles(rdmolops.FragmentOnBRICSBonds(mol)).split("."),
         "scaffold": _scaffold(mol, MurckoScaffold),
-        "logP": float(Crippen.MolLogP(mol)) if has_h else float(qed_props.ALOGP),
+        "logP": logp(mol) if has_h else float(qed_props.ALOGP),
         "SA": sa_score(mol),
         "QED": float(QED.qed(mol, qedProperties=qed_props)),
-        "weight": float(Descriptors.MolWt(mol)),
+        "weight": molecular_weight(mol),
     }
     if filters:
-        from molvae.evaluation.filters import passes_filters  # noqa: PLC0415
-
         row["passes"] = passes_filters(mol)
     if descriptors:
         row["nostereo"] = Chem.MolToSmiles(mol, isomericSmiles=False)
@@ -72,8 +71,6 @@ def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> di
 
 
 def _scaffold(mol, murcko) -> str | None:
-    from rdkit import Chem  # noqa: PLC0415
-
     try:
         scaffold = murcko.GetScaffoldForMol(mol)
     except Exception:  # noqa: BLE001 - RDKit raises plain RuntimeErrors on odd molecules
@@ -87,10 +84,6 @@ def _describe_item(item: tuple[str, bool, bool]) -> dict | None:
 
 
 def _canonical_item(item: tuple[str, bool]) -> str | None:
-    from rdkit import Chem  # noqa: PLC0415
-
-    from molvae.chem.molecules import parse_smiles  # noqa: PLC0415
-
     mol = parse_smiles(item[0])
     return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=item[1])
 
@@ -136,14 +129,10 @@ def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | N
 
 @cache
 def _chemnet():
-    import fcd  # noqa: PLC0415
-
     return fcd.load_ref_model()
 
 
 def _chemnet_part(item: tuple[list[str], int, str, int]) -> np.ndarray:
-    import fcd  # noqa: PLC0415
-
     smiles, threads, device, batch_size = item
     before = torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from molvae.chem import canonical_smiles
-from molvae.errors import InvalidMoleculeError
+from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.evaluation.likelihood import importance_weighted_bound
 from molvae.generation.common import condition_matrix
 from molvae.training.trainer import Dataset, evaluate_model
@@ -42,8 +42,6 @@ def model_metrics(model, smiles: Sequence[str], iwae_molecules: int = 200, k: in
     active units and KL per latent dimension, on held-out ``smiles``."""
     data, skipped = held_out_dataset(model, smiles)
     if len(data) == 0:
-        from molvae.errors import MolvaeError  # noqa: PLC0415
-
         raise MolvaeError("none of the held-out molecules can be encoded by this model")
     quality = evaluate_model(model, data, batch_size=batch_size, diagnostic_molecules=len(data), seed=seed)
     n_iwae = min(iwae_molecules, len(data))

@@ -25,8 +25,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import rdkit
+from fcd import __version__ as fcd_version
 
 from molvae.chem.molecules import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
@@ -92,9 +95,7 @@ def _paths(sha: str, root: Path | None = None) -> dict[str, Path]:
 
 def rdkit_release() -> str:
     """The installed RDKit's release (``2026.09``): canonical SMILES may change between releases."""
-    from rdkit import __version__  # noqa: PLC0415  (rdkit is slow to import; only needed here)
-
-    return ".".join(__version__.split(".")[:2])
+    return ".".join(rdkit.__version__.split(".")[:2])
 
 
 def shipped_dir() -> Path | None:
@@ -138,8 +139,8 @@ def shipped_file(name: str) -> Path | None:
 
 def _shipped_paths(sha: str) -> dict[str, Path] | None:
     names = {key: path.name for key, path in _paths(sha).items()}
-    found = {key: shipped_file(name) for key, name in names.items()}
-    return found if all(found.values()) else None
+    found = {key: path for key, name in names.items() if (path := shipped_file(name)) is not None}
+    return found if len(found) == len(names) else None
 
 
 def reference_stats(path: str | Path, workers: int = 2, fcd: bool = True, limit: int | None = None,
@@ -193,7 +194,8 @@ def _compute(path: Path, sha: str, workers: int, limit: int | None) -> Reference
     if len(rows) < len(smiles):
         log.warning("%d of %d reference molecules in %s are invalid and were left out",
                     len(smiles) - len(rows), len(smiles), path)
-    fragments, scaffolds = Counter(), Counter()
+    fragments: Counter[str] = Counter()
+    scaffolds: Counter[str] = Counter()
     for row in rows:
         fragments.update(row["fragments"])
         if row["scaffold"]:
@@ -233,7 +235,7 @@ def _compact(values: np.ndarray) -> np.ndarray:
 
 
 def _save(stats: ReferenceStats, files: dict[str, Path]) -> None:
-    arrays = {"fingerprints": stats.fingerprints}
+    arrays: dict[str, Any] = {"fingerprints": stats.fingerprints}
     arrays.update({f"prop_{k}": v for k, v in stats.properties.items()})
     arrays.update({f"desc_{k}": _compact(v) for k, v in stats.descriptors.items()
                    if not (k in DESCRIPTOR_ALIASES and np.array_equal(v, stats.properties[DESCRIPTOR_ALIASES[k]]))})
@@ -300,10 +302,10 @@ def canonical_set(path: str | Path, workers: int = 2, stereo: bool = True) -> se
     if shipped is not None:
         with gzip.open(shipped, "rt", encoding="utf-8") as handle:
             changes = json.load(handle)  # written form -> canonical form (None: not a valid molecule)
-        return {changes.get(s, s) for s in smiles} - {None}
+        return {form for s in smiles if (form := changes.get(s, s)) is not None}
 
     log.info("canonicalising %d molecules of %s (once; cached by content)", len(smiles), path)
-    out = set(canonicalize_many(smiles, workers, stereo)) - {None}
+    out = {form for form in canonicalize_many(smiles, workers, stereo) if form is not None}
 
     def write(p: Path) -> None:
         with gzip.open(p, "wt", encoding="utf-8", compresslevel=1) as handle:
@@ -323,8 +325,6 @@ def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
     A maintainer's step, re-run whenever the split files, the statistics or the RDKit release
     change (``python data/build_reference.py``). Returns file name -> SHA-256.
     """
-    from fcd import __version__ as fcd_version  # noqa: PLC0415
-
 
     folder.mkdir(parents=True, exist_ok=True)
     for split in ("test", "test_scaffolds"):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from molvae.chem.draw import draw_grid
+from molvae.chem.properties import property_table
 from molvae.errors import MolvaeError
 from molvae.evaluation.baselines import (
     GUACAMOL_BASELINES,
@@ -25,6 +27,7 @@ from molvae.evaluation.baselines import (
     MOSES_SOURCE,
 )
 from molvae.evaluation.metrics import MOSES_KEYS
+from molvae.generation import encode
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +131,6 @@ def scatter_svg(xy: np.ndarray, values: np.ndarray, title: str, label: str, size
 
 def grid_png_base64(smiles: Sequence[str], max_molecules: int = 24) -> str:
     """A grid of molecules drawn by RDKit, as base64 PNG."""
-    from molvae.chem.draw import draw_grid  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory() as folder:
         path = draw_grid(list(smiles), Path(folder) / "grid.png", per_row=6, size=200, max_molecules=max_molecules)
         return base64.b64encode(path.read_bytes()).decode("ascii")
@@ -137,10 +138,8 @@ def grid_png_base64(smiles: Sequence[str], max_molecules: int = 24) -> str:
 
 def latent_map(model, smiles: Sequence[str], prop: str = "QED", limit: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """2-D PCA coordinates of the posterior means of up to ``limit`` molecules, and their ``prop`` values."""
-    from sklearn.decomposition import PCA  # noqa: PLC0415
+    from sklearn.decomposition import PCA  # noqa: PLC0415  (scikit-learn takes 0.5 s to import)
 
-    from molvae.chem.properties import property_table  # noqa: PLC0415
-    from molvae.generation import encode  # noqa: PLC0415
 
     quiet = logging.getLogger("molvae.generation.latent")
     level = quiet.level

@@ -12,13 +12,13 @@ from molvae.chem.properties import PROPERTY_FUNCTIONS, property_table
 from molvae.errors import MolvaeError
 from molvae.generation.rows import OUTPUT_PROPERTIES
 from molvae.models.base import MoleculeVAE
+from molvae.training.checkpoint import load_model
 
 
 def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = None) -> MoleculeVAE:
     """A model object as given, or loaded from a checkpoint path; None means the bundled model."""
     if isinstance(model, MoleculeVAE):
         return model.to(device) if device else model
-    from molvae.training.checkpoint import load_model
 
     return load_model(model, device or "auto")
 
@@ -41,7 +41,7 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
     for name in encoder.continuous:
         if name in given:
             continuous[name] = [encoder.parse_number(name, given[name])] * len(smiles)
-        elif name in computed:
+        elif table is not None and name in computed:
             continuous[name] = table[name].tolist()
         else:
             raise MolvaeError(f"this model needs condition {name!r} to encode a molecule; give it as {name}=VALUE")

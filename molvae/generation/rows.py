@@ -19,6 +19,7 @@ from molvae.chem.molecules import validate
 from molvae.chem.properties import compute_properties
 from molvae.errors import match_name
 from molvae.parallel import worker_context
+from molvae.representations import get_representation
 
 OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
 PARALLEL_FROM = 4000   # below this many strings worker start-up costs more than it saves
@@ -39,8 +40,6 @@ def describe_strings(raw_format: str, names: tuple[str, ...], raws: Sequence[str
     if raw_format == "smiles":
         to_smiles = None
     else:
-        from molvae.representations import get_representation  # noqa: PLC0415 - only what the worker needs
-
         to_smiles = get_representation(raw_format).detokenize
     rows = []
     for raw in raws:

@@ -24,6 +24,7 @@ class MoleculeVAE(nn.Module, ABC):
     """Base class: encoder → Gaussian posterior → z → decoder, with an optional condition vector."""
 
     model_name: str = ""
+    latent_to_hidden: nn.Module  # (z, c) -> initial decoder state, built by models with a GRU decoder
 
     def __init__(self, config: dict[str, Any], conditions: ConditionEncoder | None = None):
         super().__init__()
@@ -137,6 +138,12 @@ class MoleculeVAE(nn.Module, ABC):
     @abstractmethod
     def to_smiles(self, raw: str) -> str:
         """The SMILES string a generated raw string spells (unvalidated)."""
+
+    @classmethod
+    @abstractmethod
+    def from_parts(cls, config: dict[str, Any], extra: dict[str, Any],
+                   conditions: ConditionEncoder | None) -> MoleculeVAE:
+        """The model rebuilt from a checkpoint's config, extra state and condition encoder."""
 
     @abstractmethod
     def extra_state(self) -> dict[str, Any]:

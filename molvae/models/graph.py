@@ -85,6 +85,7 @@ class GraphVAE(MoleculeVAE):
         self.atom_types = list(atom_types)
         self.type_index = {t: i for i, t in enumerate(self.atom_types)}
         valences = valences or [max_valence(t) for t in self.atom_types]
+        self.valences: torch.Tensor
         self.register_buffer("valences", torch.tensor(valences, dtype=torch.long), persistent=False)
         n_types, e, hidden, c_dim = len(self.atom_types), cfg["embed_dim"], cfg["encoder_hidden"], self.conditions.dim
         # encoder

@@ -51,6 +51,8 @@ class PropertyHeadVAE(MoleculeVAE):
         self.head = nn.Sequential(nn.Linear(base.latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
                                   nn.ReLU(), nn.Linear(hidden, n))
         stats = np.asarray(config["property_stats"], dtype=np.float32).reshape(n, 2)
+        self.target_mean: torch.Tensor
+        self.target_std: torch.Tensor
         self.register_buffer("target_mean", torch.from_numpy(stats[:, 0].copy()), persistent=False)
         self.register_buffer("target_std", torch.from_numpy(stats[:, 1].copy()), persistent=False)
 

@@ -177,15 +177,16 @@ class _DecoderStep:
 
     def __init__(self, model: SequenceVAE, latent: torch.Tensor):
         gru, embed_dim, kind = model.decoder_rnn, model.config["embed_dim"], latent.device.type
+        weight = {name: getattr(gru, name) for name in ("weight_ih_l0", "bias_ih_l0", "weight_hh_l0")}
         autocast = torch.is_autocast_enabled(kind)
-        self.dtype = torch.get_autocast_dtype(kind) if autocast else gru.weight_hh_l0.dtype
+        self.dtype = torch.get_autocast_dtype(kind) if autocast else weight["weight_hh_l0"].dtype
         def cast(t: torch.Tensor) -> torch.Tensor:
             return t.to(self.dtype)
 
-        self.latent = latent.to(gru.weight_hh_l0.dtype)
-        w_in = gru.weight_ih_l0
+        self.latent = latent.to(weight["weight_hh_l0"].dtype)
+        w_in = weight["weight_ih_l0"]
         # Embedding followed by the input projection is a lookup table over the vocabulary.
-        self.token_gates = cast(F.linear(model.embedding.weight, w_in[:, :embed_dim], gru.bias_ih_l0))
+        self.token_gates = cast(F.linear(model.embedding.weight, w_in[:, :embed_dim], weight["bias_ih_l0"]))
         self.latent_gates = cast(F.linear(self.latent, w_in[:, embed_dim:]))
         names = ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
         self.layers = [tuple(cast(getattr(gru, f"{name}_l{k}")) for name in names) for k in range(gru.num_layers)]

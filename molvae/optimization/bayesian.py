@@ -147,8 +147,8 @@ def bayesian_optimization(session: LatentSession, batch_size: int = 50, initial:
                 chosen = best_by_acquisition(*gp.predict(smiles_new), before, acquisition, kappa, batch_size)
             session.submit(z_new[chosen], [smiles_new[i] for i in chosen], f"bo-{acquisition}")
         else:
-            gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
-            chosen = best_by_acquisition(*gp.predict(pool), before, acquisition, kappa, batch_size)
+            latent_gp = GPPredictor(max_points=max_gp_points, seed=seed + rounds).fit(Z, y)
+            chosen = best_by_acquisition(*latent_gp.predict(pool), before, acquisition, kappa, batch_size)
             session.propose(pool[chosen], f"bo-{acquisition}")
         after = float(session.arrays()[1].max())
         region.update(after > before + 1e-9)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ class OracleBudget:
         self.records: list[dict] = []
         self.failures: Counter[str] = Counter()
         self.calls = 0
-        self.bar = None  # a progress bar over the calls, set by optimize()
+        self.bar: Any = None  # a progress bar over the calls (tqdm), set by optimize()
 
     @property
     def remaining(self) -> int:
@@ -79,7 +80,8 @@ class OracleBudget:
         """Score a batch of proposals (raw SMILES from a decoder) in order, within the budget.
 
         Proposals left after the budget runs out come back with status ``over_budget``."""
-        outcomes, seen = [], set()
+        outcomes: list[Outcome] = []
+        seen: set[str] = set()
         for i, raw in enumerate(raws):
             outcome = self._one(raw, seen, source, extra[i] if extra is not None else None)
             outcomes.append(outcome)

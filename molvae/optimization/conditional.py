@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from molvae.errors import MolvaeError
+from molvae.generation import sample
 from molvae.optimization.session import LatentSession
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ def conditional_quality(model, prop: str, targets: Sequence[float], n: int = 100
     """Per target value: MAE of the achieved property, validity and uniqueness of ``n`` conditioned
     samples; beside them ``n`` unconditional samples (MAE to the same target) and, with
     ``baseline_pool``, the ``n`` of ``baseline_pool`` unconditional samples closest to the target."""
-    from molvae.generation import sample  # noqa: PLC0415
-
     if prop not in model.conditions.continuous:
         raise MolvaeError(f"the model is not conditioned on {prop!r}; its conditions: "
                           f"{', '.join(model.conditions.names) or 'none'}")

@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import math
+from typing import cast
+
+from rdkit import Chem
 
 from molvae.chem.fingerprints import tanimoto
 from molvae.chem.molecules import parse_smiles, validate
@@ -37,12 +40,15 @@ def similarity_constraint(start: str, delta: float) -> Constraint:
     """Allow only molecules at least ``delta`` similar to ``start`` (and not ``start`` itself)."""
     delta = check_similarity(delta)
     start = start_molecule(start)
-    reference = parse_smiles(start)
+    reference = cast(Chem.Mol, parse_smiles(start))  # valid: start_molecule checked it
 
     def check(smiles: str) -> str | None:
         if smiles == start:
             return None  # the start molecule itself is scored once, as the reference
-        sim = tanimoto(parse_smiles(smiles), reference)
+        mol = parse_smiles(smiles)
+        if mol is None:
+            return "not a valid molecule"
+        sim = tanimoto(mol, reference)
         return None if sim >= delta else f"similarity {sim:.3f} < {delta}"
 
     return check
@@ -50,7 +56,10 @@ def similarity_constraint(start: str, delta: float) -> Constraint:
 
 def heavy_atom_constraint(limit: int) -> Constraint:
     def check(smiles: str) -> str | None:
-        n = parse_smiles(smiles).GetNumHeavyAtoms()
+        mol = parse_smiles(smiles)
+        if mol is None:
+            return "not a valid molecule"
+        n = mol.GetNumHeavyAtoms()
         return None if n <= limit else f"{n} heavy atoms > {limit}"
 
     return check

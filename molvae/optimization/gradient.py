@@ -54,7 +54,8 @@ def gradient_optimization(session: LatentSession, predictor: str | PropertyHeadP
     ``predictor`` is a post-hoc kind (``mlp``, ``gp``, ``ridge``), refitted every round, or a ready
     predictor such as the model's own :class:`PropertyHeadPredictor`, used as it is."""
     fixed = None if isinstance(predictor, str) else predictor
-    source = f"gradient-{predictor if fixed is None else fixed.kind}"
+    kind = predictor if isinstance(predictor, str) else predictor.kind
+    source = f"gradient-{kind}"
     center = torch.as_tensor(start, dtype=torch.float32) if start is not None else None
     session.propose_initial(initial, start, lambda n: session.rng.standard_normal((n, session.dim)) * 0.3, max_radius)
     rounds = 0
@@ -66,7 +67,7 @@ def gradient_optimization(session: LatentSession, predictor: str | PropertyHeadP
                                          start, max_radius), "random")
             continue
         keep = training_subset(y, 600, session.rng)
-        model = fixed if fixed is not None else make_predictor(predictor, seed + rounds).fit(Z[keep], y[keep])
+        model = fixed if fixed is not None else make_predictor(kind, seed + rounds).fit(Z[keep], y[keep])
         # start from the best points, jittered so repeated rounds explore new paths
         z0 = session.best(starts) + session.rng.standard_normal((min(starts, len(y)), session.dim)) * 0.3
         path = ascend(model, torch.as_tensor(z0, dtype=torch.float32), steps, lr, radius, center, max_radius)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ import torch
 from torch import nn
 
 from molvae.errors import MolvaeError
+from molvae.generation import encode
+from molvae.training.run import train
+from molvae.training.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +36,6 @@ GRADIENT_PREDICTORS = (*PREDICTORS, "head")  # what gradient ascent can climb: a
 
 def latent_means(model, smiles: Sequence[str], conditions=None) -> tuple[np.ndarray, list[int]]:
     """Posterior means of molecules (skipping those the model cannot encode) and the kept indices."""
-    from molvae.generation import encode  # noqa: PLC0415
-
     mu, _, kept = encode(model, list(smiles), conditions, skip_invalid=True)
     return mu.numpy().astype(np.float64), kept
 
@@ -48,7 +50,7 @@ class GPPredictor:
         self.max_points, self.seed, self.restarts = max_points, seed, restarts
 
     def fit(self, Z: np.ndarray, y: np.ndarray) -> GPPredictor:
-        from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: PLC0415
+        from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: PLC0415  (0.5 s to import)
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel  # noqa: PLC0415
 
         Z, y = _subset(np.asarray(Z, float), np.asarray(y, float), self.max_points, self.seed)
@@ -56,7 +58,6 @@ class GPPredictor:
             + WhiteKernel(0.1, (1e-6, 1e1))
         self.gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=self.restarts,
                                            random_state=self.seed)
-        import warnings  # noqa: PLC0415
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence warnings at the bounds are harmless here
@@ -87,7 +88,7 @@ class RidgePredictor:
         self.alpha = alpha
 
     def fit(self, Z: np.ndarray, y: np.ndarray) -> RidgePredictor:
-        from sklearn.linear_model import Ridge  # noqa: PLC0415
+        from sklearn.linear_model import Ridge  # noqa: PLC0415  (scikit-learn takes 0.5 s to import)
 
         self.model = Ridge(alpha=self.alpha).fit(Z, y)
         self.residual = float(np.std(y - self.model.predict(Z)))
@@ -111,7 +112,7 @@ class MLPEnsemble:
         self.members, self.hidden, self.epochs, self.seed = members, hidden, epochs, seed
 
     def fit(self, Z: np.ndarray, y: np.ndarray) -> MLPEnsemble:
-        Z = torch.as_tensor(np.asarray(Z, float), dtype=torch.float32)
+        inputs = torch.as_tensor(np.asarray(Z, float), dtype=torch.float32)
         y = np.asarray(y, float)
         self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
         target = torch.as_tensor((y - self.y_mean) / self.y_std, dtype=torch.float32)
@@ -119,13 +120,13 @@ class MLPEnsemble:
         for m in range(self.members):
             generator = torch.Generator().manual_seed(self.seed * 1000 + m)
             torch.manual_seed(self.seed * 1000 + m)
-            net = nn.Sequential(nn.Linear(Z.shape[1], self.hidden), nn.SiLU(), nn.Linear(self.hidden, self.hidden),
+            net = nn.Sequential(nn.Linear(inputs.shape[1], self.hidden), nn.SiLU(), nn.Linear(self.hidden, self.hidden),
                                 nn.SiLU(), nn.Linear(self.hidden, 1))
-            rows = torch.randint(len(Z), (len(Z),), generator=generator)
+            rows = torch.randint(len(inputs), (len(inputs),), generator=generator)
             optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
             for _ in range(self.epochs):
                 optimiser.zero_grad()
-                loss = ((net(Z[rows]).squeeze(1) - target[rows]) ** 2).mean()
+                loss = ((net(inputs[rows]).squeeze(1) - target[rows]) ** 2).mean()
                 loss.backward()
                 optimiser.step()
             self.nets.append(net.eval())
@@ -233,9 +234,6 @@ def train_property_model(data: str | Path, run_dir: str | Path, properties: Sequ
     :func:`molvae.train` with ``property_head=properties`` (``molvae train --property-head``): the
     usual run folder, and the summary holds the head's held-out R² per property (``property_r2``).
     """
-    from molvae.training.run import train  # noqa: PLC0415
-    from molvae.training.trainer import TrainConfig  # noqa: PLC0415
-
     if not properties:
         raise MolvaeError("name at least one property or label column for the property head")
     return train(data, run_dir, "sequence", model_config, train_config or TrainConfig(seed=seed),

@@ -18,13 +18,18 @@ import pandas as pd
 import torch
 
 from molvae.errors import MolvaeError
+from molvae.generation import encode
+from molvae.generation.common import condition_matrix, resolve_model
+from molvae.generation.sampler import describe_prior
 from molvae.optimization.budget import OracleBudget
+from molvae.optimization.conditional import conditional_optimization
 from molvae.optimization.constraints import (
     check_similarity,
     heavy_atom_constraint,
     similarity_constraint,
     start_molecule,
 )
+from molvae.optimization.gradient import gradient_optimization
 from molvae.optimization.objectives import get_oracle
 from molvae.optimization.oracle import Oracle
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
@@ -104,17 +109,15 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
             constraints.append(similarity_constraint(start, min_similarity))
     if max_heavy_atoms is not None:
         constraints.append(heavy_atom_constraint(int(max_heavy_atoms)))
-    from molvae.generation.common import condition_matrix, resolve_model  # noqa: PLC0415
 
     model = resolve_model(model, device)
     model.eval()
+    chosen: str | PropertyHeadPredictor = predictor
     if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
-        predictor = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
+        chosen = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
     tracker = OracleBudget(oracle, int(budget), constraints)
     condition, z_start = fixed_condition(model, conditions), None
     if start is not None:
-        from molvae.generation import encode  # noqa: PLC0415
-
         mu, _, _ = encode(model, [start], conditions)
         z_start = mu[0].numpy().astype(np.float64)
         condition = condition_matrix(model, [start], conditions)
@@ -124,7 +127,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     first = initial or max(10, min(100, budget // 10))
     tracker.bar = progress(total=int(budget), desc=f"optimising {oracle.name}", unit="call", min_total=100)
     try:
-        _dispatch(method, session, batch, first, acquisition, surrogate, predictor, z_start, max_radius, seed)
+        _dispatch(method, session, batch, first, acquisition, surrogate, chosen, z_start, max_radius, seed)
     except StalledSearch as err:
         log.warning("stopped early after %d of %d calls: %s", tracker.calls, budget, err)
     finally:  # Ctrl-C included: what was evaluated is written
@@ -137,8 +140,6 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
 
 def designs_from(model, method: str, start: str | None) -> str:
     """Where the search draws its first latent points, in words (for the user and the log)."""
-    from molvae.generation.sampler import describe_prior  # noqa: PLC0415
-
     if start is not None:
         return f"the neighbourhood of the latent code of {start}"
     return f"the {describe_prior(model.prior if method == 'cvae' else model.training_prior)}"
@@ -150,16 +151,12 @@ def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acq
     if z_start is not None and max_radius is None:
         max_radius = 2.0
     if method == "bo":
-        from molvae.optimization.bayesian import bayesian_optimization  # noqa: PLC0415
+        from molvae.optimization.bayesian import bayesian_optimization  # noqa: PLC0415 (loads scikit-learn)
 
         bayesian_optimization(session, batch, initial, acquisition, start=z_start, max_radius=max_radius, seed=seed,
                               surrogate=surrogate)
     elif method == "gradient":
-        from molvae.optimization.gradient import gradient_optimization  # noqa: PLC0415
-
         gradient_optimization(session, predictor, initial, starts=max(2, batch // 4), start=z_start,
                               max_radius=max_radius, seed=seed)
     else:
-        from molvae.optimization.conditional import conditional_optimization  # noqa: PLC0415
-
         conditional_optimization(session, batch, seed=seed)

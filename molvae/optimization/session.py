@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from molvae.generation import decode
 from molvae.optimization.budget import OracleBudget, Outcome
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,10 @@ class LatentSession:
 
     def decode(self, z: np.ndarray, c: torch.Tensor | None = None) -> list[str]:
         """Canonical SMILES of latent points (N, D) under the session's condition ("" when invalid)."""
-        from molvae.generation import decode  # noqa: PLC0415
-
-        z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+        points = torch.as_tensor(np.asarray(z), dtype=torch.float32)
         if c is None and self.condition is not None:
-            c = self.condition.expand(len(z), -1)
-        frame = decode(self.model, z, c, greedy=self.greedy, properties=False,
+            c = self.condition.expand(len(points), -1)
+        frame = decode(self.model, points, c, greedy=self.greedy, properties=False,
                        generator=None if self.greedy else self.decode_generator)
         return frame["smiles"].tolist()
 

@@ -8,16 +8,17 @@ aggregation, computed with RDKit alone. Names are resolved by :mod:`molvae.optim
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
 from rdkit import Chem, DataStructs
-from rdkit.Chem import Crippen, GraphDescriptors, rdMolDescriptors
+from rdkit.Chem import GraphDescriptors, rdMolDescriptors
 
 from molvae.chem.fingerprints import fingerprint
 from molvae.chem.molecules import parse_smiles
-from molvae.chem.properties import PROPERTY_FUNCTIONS, sa_score
+from molvae.chem.properties import PROPERTY_FUNCTIONS, logp, sa_score
 from molvae.errors import MolvaeError
 from molvae.optimization.oracle import MolScore
 
@@ -91,8 +92,6 @@ def total_atoms(mol: Chem.Mol) -> float:
 def isomer_score(formula: str) -> MolScore:
     """Closeness to a molecular formula: a Gaussian (σ = 1) on each element's count and one (σ = 2) on the
     total atom count, combined by geometric mean (GuacaMol's default for the isomer tasks)."""
-    import re
-
     counts = [(el, int(n) if n else 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", formula)]
     terms = [descriptor_term(atom_count(el), gaussian(n, 1.0)) for el, n in counts]
     terms.append(descriptor_term(total_atoms, gaussian(sum(n for _, n in counts), 2.0)))
@@ -122,10 +121,10 @@ def largest_ring_penalty(mol: Chem.Mol) -> float:
 
 def penalized_logp(mol: Chem.Mol) -> float:
     """logP − SA − ring penalty, each standardised with the ZINC250k mean and standard deviation."""
-    logp = (Crippen.MolLogP(mol) - LOGP_MEAN) / LOGP_STD
+    standard_logp = (logp(mol) - LOGP_MEAN) / LOGP_STD
     sa = (-sa_score(mol) - SA_MEAN) / SA_STD
     cycle = (-largest_ring_penalty(mol) - CYCLE_MEAN) / CYCLE_STD
-    return float(logp + sa + cycle)
+    return float(standard_logp + sa + cycle)
 
 
 # ------------------------------------------------------------------ GuacaMol-style tasks
@@ -139,10 +138,6 @@ def _aromatic_rings(mol: Chem.Mol) -> float:
 
 def _tpsa(mol: Chem.Mol) -> float:
     return float(rdMolDescriptors.CalcTPSA(mol))
-
-
-def _logp(mol: Chem.Mol) -> float:
-    return float(Crippen.MolLogP(mol))
 
 
 CELECOXIB = "CC1=CC=C(C=C1)C1=CC(=NN1C1=CC=C(C=C1)S(N)(=O)=O)C(F)(F)F"
@@ -165,7 +160,7 @@ VALSARTAN_SMARTS = "CN(C=O)Cc1ccc(c2ccccc2)cc1"
 def _sitagliptin_mpo() -> MolScore:
     mol = target_molecule(SITAGLIPTIN)
     return geometric_mean([similarity_term(SITAGLIPTIN, "ECFP4", gaussian(0.0, 0.1)),
-                           descriptor_term(_logp, gaussian(_logp(mol), 0.2)),
+                           descriptor_term(logp, gaussian(logp(mol), 0.2)),
                            descriptor_term(_tpsa, gaussian(_tpsa(mol), 5.0)),
                            isomer_score("C16H15F6N5O")])
 
@@ -173,7 +168,7 @@ def _sitagliptin_mpo() -> MolScore:
 def _valsartan_smarts() -> MolScore:
     mol = target_molecule(SITAGLIPTIN)
     bertz = GraphDescriptors.BertzCT
-    return geometric_mean([smarts_term(VALSARTAN_SMARTS), descriptor_term(_logp, gaussian(_logp(mol), 0.2)),
+    return geometric_mean([smarts_term(VALSARTAN_SMARTS), descriptor_term(logp, gaussian(logp(mol), 0.2)),
                            descriptor_term(_tpsa, gaussian(_tpsa(mol), 5.0)),
                            descriptor_term(bertz, gaussian(bertz(mol), 30.0))])
 
@@ -203,14 +198,14 @@ GUACAMOL_TASKS: dict[str, tuple[str, Callable[[], MolScore]]] = {
                         lambda: geometric_mean([similarity_term(OSIMERTINIB, "FCFP4", clipped(0.8)),
                                                 similarity_term(OSIMERTINIB, "ECFP6", min_gaussian(0.85, 0.1)),
                                                 descriptor_term(_tpsa, max_gaussian(100, 10)),
-                                                descriptor_term(_logp, min_gaussian(1, 1))])),
+                                                descriptor_term(logp, min_gaussian(1, 1))])),
     "fexofenadine_mpo": ("fexofenadine-like (AP ≥ 0.8), TPSA ≥ 90, logP ≤ 4",
                          lambda: geometric_mean([similarity_term(FEXOFENADINE, "AP", clipped(0.8)),
                                                  descriptor_term(_tpsa, max_gaussian(90, 10)),
-                                                 descriptor_term(_logp, min_gaussian(4, 1))])),
+                                                 descriptor_term(logp, min_gaussian(4, 1))])),
     "ranolazine_mpo": ("ranolazine-like (AP ≥ 0.7), logP ≥ 7, TPSA ≥ 95, one fluorine",
                        lambda: geometric_mean([similarity_term(RANOLAZINE, "AP", clipped(0.7)),
-                                               descriptor_term(_logp, max_gaussian(7, 1)),
+                                               descriptor_term(logp, max_gaussian(7, 1)),
                                                descriptor_term(atom_count("F"), gaussian(1, 1.0)),
                                                descriptor_term(_tpsa, max_gaussian(95, 20))])),
     "perindopril_mpo": ("ECFP4 similarity to perindopril with two aromatic rings",

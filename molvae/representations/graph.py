@@ -23,7 +23,8 @@ import numpy as np
 from rdkit import Chem
 
 from molvae.chem.molecules import parse_smiles
-from molvae.errors import InvalidMoleculeError
+from molvae.errors import InvalidMoleculeError, MolvaeError
+from molvae.representations.base import Representation
 
 # Largest sum of bond orders per atom type; hydrogens fill up to the type's RDKit valence. Every value
 # is one RDKit accepts with implicit hydrogens (checked in the tests), so a graph that respects these
@@ -140,16 +141,16 @@ def graph_from_mol(mol: Chem.Mol) -> MolGraph:
     valence = [0] * mol.GetNumAtoms()
     bonds, bond_features = [], []
     for bond in kekule.GetBonds():
-        order = BOND_ORDERS.get(bond.GetBondType())
-        if order is None:
+        bond_order = BOND_ORDERS.get(bond.GetBondType())
+        if bond_order is None:
             raise InvalidMoleculeError(f"bond {bond.GetIdx() + 1} has type {bond.GetBondType()}, which the graph "
                                        "model cannot build")
         i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
-        valence[i] += order
-        valence[j] += order
+        valence[i] += bond_order
+        valence[j] += bond_order
         original = mol.GetBondWithIdx(bond.GetIdx())
         bonds.append((i, j))
-        bond_features.append((order - 1, int(original.GetIsAromatic()), int(original.IsInRing()),
+        bond_features.append((bond_order - 1, int(original.GetIsAromatic()), int(original.IsInRing()),
                               BOND_STEREO.get(original.GetStereo(), 3)))
     tokens = [_check_atom(atom, valence[atom.GetIdx()]) for atom in mol.GetAtoms()]
     atom_features = np.array([(0, atom.GetFormalCharge() + 1, int(atom.GetIsAromatic()), int(atom.IsInRing()),
@@ -200,12 +201,12 @@ def graph_from_actions(actions: list[Action]) -> tuple[list[str], list[tuple[int
     """Atom types and bonds ``(i, j, order)`` (i > j) that an action sequence builds."""
     tokens: list[str] = []
     bonds: list[tuple[int, int, int]] = []
-    for action in actions:
-        if action[0] == "atom":
-            tokens.append(action[1])
-        elif action[0] == "bond":
-            bonds.append((len(tokens) - 1, action[1], action[2]))
-        elif action[0] == "stop":
+    for kind, *args in actions:
+        if kind == "atom":
+            tokens.append(str(args[0]))
+        elif kind == "bond":
+            bonds.append((len(tokens) - 1, int(args[0]), int(args[1])))
+        elif kind == "stop":
             break
     return tokens, bonds
 
@@ -241,7 +242,7 @@ def smiles_from_graph(tokens: list[str], bonds: list[tuple[int, int, int]]) -> s
     return Chem.MolToSmiles(mol)
 
 
-class GraphRepresentation:
+class GraphRepresentation(Representation):
     """The graph model's view of a SMILES during data preparation: its atom types (the vocabulary).
 
     ``tokenize`` raises InvalidMoleculeError naming the atom when the molecule is outside what the
@@ -251,3 +252,7 @@ class GraphRepresentation:
 
     def tokenize(self, smiles: str) -> list[str]:
         return graph_from_smiles(smiles).tokens
+
+    def detokenize(self, tokens: list[str]) -> str:
+        raise MolvaeError("the graph representation's atom types do not spell a molecule; "
+                          "the graph model builds molecules from its actions")

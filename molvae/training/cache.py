@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import rdkit
+import selfies
 
 from molvae.datasets.cache import cache_dir, file_sha256
 from molvae.training.data import PreparedData
@@ -56,9 +58,6 @@ class TokenTable(Sequence):
 
 def prepared_key(path: Path, settings: dict) -> str:
     """Cache key: the data file's SHA-256, the preparation settings and the chemistry library versions."""
-    import rdkit
-    import selfies
-
     described = {"format": CACHE_FORMAT, "file": file_sha256(path), "settings": settings,
                  "rdkit": rdkit.__version__, "selfies": selfies.__version__}
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]

@@ -15,12 +15,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import rdkit
+import selfies
 import torch
 
 from molvae._version import __version__
 from molvae.core.conditions import ConditionEncoder
 from molvae.core.priors import prior_from_dict
+from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
+from molvae.models.registry import build_model
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +47,6 @@ def checkpoint_path(path: str | Path | None) -> Path:
 
 def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
     """The plain-data description of a model: everything needed to rebuild it."""
-    import rdkit
-    import selfies
-
     return {
         "format_version": FORMAT_VERSION,
         "model_name": model.model_name,
@@ -106,8 +107,6 @@ def read_checkpoint(path: str | Path | None = None) -> dict[str, Any]:
 
 def model_from_checkpoint(data: dict[str, Any]):
     """Rebuild a model (CPU, eval mode) from checkpoint data."""
-    from molvae.models.registry import build_model
-
     conditions = ConditionEncoder.from_dict(data.get("conditions"))
     model = build_model(data["model_name"], data["config"], data["vocabulary"], conditions)
     try:
@@ -120,8 +119,6 @@ def model_from_checkpoint(data: dict[str, Any]):
 
 def load_model(path: str | Path | None = None, device: str | torch.device | None = "cpu"):
     """Load a model from a checkpoint file or a shipped model's name; without either, the bundled model."""
-    from molvae.devices import resolve_device
-
     model = model_from_checkpoint(read_checkpoint(path))
     return model.to(resolve_device(device or "auto"))
 

@@ -29,7 +29,7 @@ class PreparedData:
     """Usable molecules with their tokens and condition columns, and what was rejected."""
 
     frame: pd.DataFrame                     # canonical ``smiles``, condition columns, passed-through columns
-    tokens: list[list[str]]
+    tokens: Sequence[Sequence[str]]   # lists, or the cache's memory-mapped TokenTable
     rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["line", "smiles", "reason"]))
 
 

@@ -141,7 +141,7 @@ class Trainer:
         self.steps_per_epoch = max(1, batches // distributed.world_size())
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         # batch: batches of the current epoch already taken; epoch_sums: their summed loss terms
-        self.state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0,
+        self.state: dict[str, Any] = {"epoch": 0, "step": 0, "minutes": 0.0, "best": math.inf, "bad_epochs": 0,
                       "batch": 0, "epoch_sums": {}}
         self._rng_state: torch.Tensor | None = None
         self.run_dir.mkdir(parents=True, exist_ok=True)
