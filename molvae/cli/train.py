@@ -12,9 +12,15 @@ import signal
 from molvae.core.priors import TRAINING_PRIORS
 from molvae.core.schedules import KINDS
 from molvae.errors import MolvaeError
+from molvae.models.property_head import PropertyHeadVAE
+from molvae.models.registry import MODELS
+from molvae.models.sequence import SequenceVAE
 from molvae.training import distributed
-from molvae.training.run import train
-from molvae.training.trainer import TrainConfig
+from molvae.training.run import RunConfig, train
+from molvae.training.trainer import LR_SCHEDULES, TrainConfig
+
+TRAIN = TrainConfig()  # the defaults every option below shows
+STRING_REPRESENTATIONS = ("selfies", "smiles")
 
 HELP = "train a model (writes a run folder)"
 
@@ -28,16 +34,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fine-tune: start from this model's weights, size, vocabulary and conditions "
                         "('bundled', 'selfies' or 'property-head' for a shipped model)")
     p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
-    p.add_argument("--model", default="sequence", help="model type: sequence or graph (default: sequence)")
-    p.add_argument("--representation", choices=["selfies", "smiles"],
-                   help="string representation of a sequence model (default: selfies)")
+    p.add_argument("--model", default=RunConfig.model, choices=[m for m in MODELS if m != PropertyHeadVAE.model_name],
+                   help=f"model type (default: {RunConfig.model})")
+    p.add_argument("--representation", choices=STRING_REPRESENTATIONS,
+                   help=f"string representation of a sequence model "
+                        f"(default: {SequenceVAE.default_config()['representation']})")
     p.add_argument("--condition", nargs="+", default=[], metavar="NAME",
                    help="continuous conditions: a numeric column or a property (logP QED SA MW)")
     p.add_argument("--label", nargs="+", default=[], metavar="COLUMN", help="categorical condition columns")
     p.add_argument("--property-head", nargs="+", default=[], metavar="NAME",
                    help="train a property predictor on z jointly with the VAE: properties (logP QED SA MW) "
                         "or numeric columns")
-    p.add_argument("--property-weight", type=float, default=1.0, help="weight of the property head's loss")
+    p.add_argument("--property-weight", type=float, default=RunConfig.property_weight,
+                   help="weight of the property head's loss")
     g = p.add_argument_group("model size (default: the model's own defaults)")
     g.add_argument("--latent-dim", type=int)
     g.add_argument("--embed-dim", type=int)
@@ -46,29 +55,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--decoder-layers", type=int)
     g.add_argument("--max-length", type=int, help="longest token sequence, begin/end included")
     g = p.add_argument_group("bounds (whichever comes first)")
-    g.add_argument("--epochs", type=int, default=10)
+    g.add_argument("--epochs", type=int, default=TRAIN.epochs)
     g.add_argument("--max-steps", type=int)
     g.add_argument("--max-minutes", type=float)
     g.add_argument("--epoch-size", type=int, help="molecules per epoch (default: the whole training set)")
     g.add_argument("--checkpoint-minutes", type=float,
                    help="also save last.pt this often inside an epoch (default: only at epoch ends)")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--batch-size", type=int, default=256)
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine")
-    g.add_argument("--grad-clip", type=float, default=1.0)
-    g.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0 = off)")
-    g.add_argument("--val-fraction", type=float, default=0.05)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
+    g.add_argument("--batch-size", type=int, default=TRAIN.batch_size)
+    g.add_argument("--lr", type=float, default=TRAIN.lr)
+    g.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=TRAIN.lr_schedule)
+    g.add_argument("--grad-clip", type=float, default=TRAIN.grad_clip)
+    g.add_argument("--patience", type=int, default=TRAIN.patience, help="early-stopping patience in epochs (0 = off)")
+    g.add_argument("--val-fraction", type=float, default=RunConfig.val_fraction)
+    g.add_argument("--seed", type=int, default=TRAIN.seed)
+    g.add_argument("--device", default=TRAIN.device, help="auto (CUDA if present, else CPU), cpu, cuda, mps")
     g.add_argument("--no-amp", action="store_true",
                    help="no bf16 mixed precision (used on CUDA and on CPUs with native bf16)")
     g.add_argument("--workers", type=int, default=1, help="processes for data preparation")
     g = p.add_argument_group("collapse guards")
-    g.add_argument("--beta", type=float, default=1.0, help="final KL weight β")
-    g.add_argument("--beta-schedule", choices=KINDS, default="linear")
-    g.add_argument("--beta-warmup-steps", type=int, default=2000, help="ramp length (cycle length when cyclical)")
-    g.add_argument("--free-bits", type=float, default=0.0, help="per-dimension KL floor in nats")
+    g.add_argument("--beta", type=float, default=TRAIN.beta, help="final KL weight β")
+    g.add_argument("--beta-schedule", choices=KINDS, default=TRAIN.beta_schedule)
+    g.add_argument("--beta-warmup-steps", type=int, default=TRAIN.beta_warmup_steps,
+                   help="ramp length (cycle length when cyclical)")
+    g.add_argument("--free-bits", type=float, default=TRAIN.free_bits, help="per-dimension KL floor in nats")
     g.add_argument("--word-dropout", type=float, help="share of decoder inputs replaced by <unk>")
     g.add_argument("--prior", choices=TRAINING_PRIORS,
                    help="p(z) of the objective: standard (N(0, I), the default) or vamp (a VampPrior: a mixture "

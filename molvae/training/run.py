@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import random
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,40 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@dataclass
+class RunConfig:
+    """What a training run was started with; the run's ``config.json`` is its plain-data form.
+
+    ``model_config`` is the model's full configuration once the run has started (its defaults
+    filled in); ``counts`` says how many molecules were read, rejected and used.
+    """
+
+    data: str
+    model: str = "sequence"
+    model_config: dict[str, Any] = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    conditions: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    smiles_column: str | None = None
+    limit: int | None = None
+    val_fraction: float = 0.05
+    max_val: int = 10_000
+    property_head: list[str] = field(default_factory=list)
+    property_weight: float = 1.0
+    init_from: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Read back ``to_dict`` output, including ``config.json`` files of earlier versions."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names and v is not None}
+        return cls(**{**values, "train": TrainConfig.from_dict(data.get("train") or {})})
+
+
 def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_config: dict | None = None,
           train_config: TrainConfig | None = None, conditions: list[str] | None = None,
           labels: list[str] | None = None, smiles_column: str | None = None, limit: int | None = None,
@@ -58,38 +92,37 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     run_dir = Path(run_dir)
     train_config = train_config or TrainConfig()
     start = read_checkpoint(init_from) if init_from is not None and not resume else None
+    common: dict[str, Any] = {"train": train_config, "smiles_column": smiles_column, "limit": limit,
+                              "val_fraction": val_fraction, "max_val": max_val,
+                              "property_head": list(property_head or []), "property_weight": property_weight}
     if resume:
-        settings = json.loads(_read_text(run_dir / "config.json"))
-        settings["train"] = {**settings["train"], **_bounds(train_config)}
+        run = RunConfig.from_dict(json.loads(_read_text(run_dir / "config.json")))
+        run.train = replace(run.train, **_bounds(train_config))
     elif start:
         if start["model_name"] == PropertyHeadVAE.model_name:
             raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
         encoder = ConditionEncoder.from_dict(start["conditions"])
-        settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": start["model_name"],
-                    "model_config": {**start["config"], **_prior_settings(model_config)},
-                    "conditions": list(encoder.continuous),
-                    "labels": list(encoder.categorical), "val_fraction": val_fraction, "max_val": max_val,
-                    "train": asdict(train_config), "init_from": str(init_from)}
+        run = RunConfig(data=str(data), model=start["model_name"],
+                        model_config={**start["config"], **_prior_settings(model_config)},
+                        conditions=list(encoder.continuous), labels=list(encoder.categorical),
+                        init_from=str(init_from), **common)
     else:
         if model not in MODELS:
             raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
-        settings = {"data": str(data), "smiles_column": smiles_column, "limit": limit, "model": model,
-                    "model_config": model_config or {}, "conditions": conditions or [], "labels": labels or [],
-                    "val_fraction": val_fraction, "max_val": max_val, "train": asdict(train_config)}
-    if not resume:
-        settings.update(property_head=list(property_head or []), property_weight=property_weight)
-    config = TrainConfig.from_dict(settings["train"])
+        run = RunConfig(data=str(data), model=model, model_config=dict(model_config or {}),
+                        conditions=list(conditions or []), labels=list(labels or []), **common)
+    config = run.train
     seed_everything(config.seed)
-    path = resolve_data_path(settings["data"])
-    frame = read_molecules(path, settings["smiles_column"], settings["limit"])
-    model_cfg = {**MODELS[settings["model"]].default_config(), **settings["model_config"]}
+    path = resolve_data_path(run.data)
+    frame = read_molecules(path, run.smiles_column, run.limit)
+    run.model_config = model_cfg = {**MODELS[run.model].default_config(), **run.model_config}
     longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
-    head = settings.get("property_head", [])
-    computed = list(dict.fromkeys([*settings["conditions"], *head]))  # condition and head columns, each once
+    head = run.property_head
+    computed = list(dict.fromkeys([*run.conditions, *head]))  # condition and head columns, each once
     preparation = {"representation": model_cfg.get("representation", "smiles"), "conditions": computed,
-                   "labels": settings["labels"], "max_tokens": longest}
+                   "labels": run.labels, "max_tokens": longest}
     prepared = cached_preparation(
-        path, {**preparation, "smiles_column": settings["smiles_column"], "limit": settings["limit"]},
+        path, {**preparation, "smiles_column": run.smiles_column, "limit": run.limit},
         lambda: prepare_molecules(frame, **preparation, workers=workers))
     distributed.init_from_environment(resolve_device(config.device))  # under torchrun: join the process group
     main_process = distributed.is_main_process()
@@ -97,30 +130,30 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     if main_process:
         prepared.rejects.to_csv(run_dir / "rejects.csv", index=False)
     if prepared.frame.empty:
-        raise MolvaeError(f"no usable molecules in {settings['data']} ({len(prepared.rejects)} rejected; "
+        raise MolvaeError(f"no usable molecules in {run.data} ({len(prepared.rejects)} rejected; "
                           f"see {run_dir / 'rejects.csv'})")
-    train_idx, val_idx = split_indices(len(prepared.frame), settings["val_fraction"], settings["max_val"], config.seed)
+    train_idx, val_idx = split_indices(len(prepared.frame), run.val_fraction, run.max_val, config.seed)
     checkpoint = read_checkpoint(run_dir / "last.pt") if resume else start
     vocab = (Vocabulary(checkpoint["vocabulary"]["vocab"]) if checkpoint
              else Vocabulary.build(prepared.tokens))  # every usable molecule, validation too
     encoder = (ConditionEncoder.from_dict(checkpoint["conditions"]) if checkpoint
-               else _fit_conditions(prepared.frame, train_idx, settings["conditions"], settings["labels"], config.seed))
-    net = build_model(settings["model"], model_cfg, {"vocab": vocab.tokens}, encoder)
+               else _fit_conditions(prepared.frame, train_idx, run.conditions, run.labels, config.seed))
+    net = build_model(run.model, model_cfg, {"vocab": vocab.tokens}, encoder)
     if start:
         _load_start_weights(net, start["state_dict"])
     if checkpoint:  # a vocabulary fixed by a checkpoint (fine-tuning, or resuming one) may not spell them all
         train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
     if head:
-        net = _with_property_head(net, prepared.frame, train_idx, head, settings["property_weight"])
-    train_set, val_set = (_dataset(net, prepared, idx, encoder, settings) for idx in (train_idx, val_idx))
-    settings["counts"] = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
+        net = _with_property_head(net, prepared.frame, train_idx, head, run.property_weight)
+    train_set, val_set = (_dataset(net, prepared, idx, encoder, run) for idx in (train_idx, val_idx))
+    run.counts = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
     if main_process:
-        _write_atomically(run_dir / "config.json", json.dumps({**settings, "model_config": model_cfg}, indent=2))
+        _write_atomically(run_dir / "config.json", json.dumps(run.to_dict(), indent=2))
     log.info("training on %d molecules, validating on %d (%d rejected)", len(train_set), len(val_set),
              len(prepared.rejects))
     trainer = Trainer(net, train_set, val_set, config, run_dir,
-                      metadata={"data": settings["data"], "counts": settings["counts"]})
+                      metadata={"data": run.data, "counts": run.counts})
     if resume and checkpoint is not None:
         trainer.resume(checkpoint)
     summary = trainer.fit()
@@ -204,16 +237,16 @@ def _fit_conditions(frame, train_idx, conditions, labels, seed) -> ConditionEnco
                                 {n: rows[n].astype(str).tolist() for n in labels}, seed=seed)
 
 
-def _dataset(model, prepared, indices, encoder: ConditionEncoder, settings) -> Dataset:
+def _dataset(model, prepared, indices, encoder: ConditionEncoder, run: RunConfig) -> Dataset:
     rows = prepared.frame.iloc[indices]
     base = getattr(model, "base", model)  # a property head wraps the model that reads molecules
     items = [base.featurize_tokens(prepared.tokens[i]) for i in indices] if hasattr(base, "featurize_tokens") \
         else [base.featurize(s) for s in rows["smiles"]]
-    if settings.get("property_head"):
-        targets = rows[settings["property_head"]].astype(float).to_numpy()
+    if run.property_head:
+        targets = rows[run.property_head].astype(float).to_numpy()
         items = [labelled(item, y) for item, y in zip(items, targets)]
     conditions = None
     if encoder:
-        conditions = encoder.encode_columns({n: rows[n].astype(float).tolist() for n in settings["conditions"]},
-                                            {n: rows[n].astype(str).tolist() for n in settings["labels"]})
+        conditions = encoder.encode_columns({n: rows[n].astype(float).tolist() for n in run.conditions},
+                                            {n: rows[n].astype(str).tolist() for n in run.labels})
     return Dataset(items, conditions, rows["smiles"].tolist())

@@ -43,6 +43,9 @@ METRIC_COLUMNS = ["epoch", "step", "minutes", "lr", "beta", "train_loss", "train
                   "prior_validity", "prior_uniqueness"]
 
 
+LR_SCHEDULES = ("cosine", "constant")  # cosine decay after a linear warm-up, or constant after it
+
+
 @dataclass
 class TrainConfig:
     """Optimisation settings; stored in the run's ``config.json`` and in every checkpoint."""
@@ -54,7 +57,7 @@ class TrainConfig:
     batch_size: int = 256
     lr: float = 1e-3
     min_lr_ratio: float = 0.05
-    lr_schedule: str = "cosine"            # cosine | constant
+    lr_schedule: str = "cosine"            # one of LR_SCHEDULES
     warmup_steps: int = 200
     weight_decay: float = 1e-5
     grad_clip: float = 1.0

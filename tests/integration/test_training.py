@@ -42,6 +42,23 @@ def test_run_folder_has_checkpoints_config_and_metrics(tiny_run):
     assert len(kl_row) == 1 + 16
 
 
+def test_config_json_is_the_typed_run_configuration(tiny_run):
+    import json
+    from pathlib import Path
+
+    from molvae.training import RunConfig
+
+    written = json.loads((tiny_run["dir"] / "config.json").read_text())
+    run = RunConfig.from_dict(written)
+    assert run.to_dict() == written
+    assert isinstance(run.train, TrainConfig) and run.train.batch_size == written["train"]["batch_size"]
+    assert run.conditions == ["logP", "QED"] and run.counts["train"] > 0
+    assert run.model_config["latent_dim"] == 16  # the full model configuration, defaults filled in
+    campaign = Path(__file__).parents[2] / "training" / "campaign" / "config.json"  # written before RunConfig
+    older = RunConfig.from_dict(json.loads(campaign.read_text()))
+    assert older.model_config["representation"] == "smiles" and older.train.beta == 0.5
+
+
 def test_checkpoint_is_plain_data(tiny_run):
     data = torch.load(tiny_run["model"], weights_only=True)
     assert data["format_version"] == FORMAT_VERSION
