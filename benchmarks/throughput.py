@@ -25,14 +25,14 @@ import time
 import torch
 
 from molvae.chem.molecules import validate
-from molvae.core.objective import vae_loss
 from molvae.datasets import moses_path, read_smiles
 from molvae.devices import bf16_autocast_helps, resolve_device
 from molvae.generation.sampler import decoding_precision
 from molvae.models.sequence import DEFAULTS, SequenceVAE
 from molvae.representations import Vocabulary, get_representation
 from molvae.training.checkpoint import load_model
-from molvae.training.trainer import Dataset
+from molvae.training.dataset import Dataset
+from molvae.training.trainer import training_step
 
 REFERENCE = {"representation": "smiles", "embed_dim": 32, "encoder_hidden": 256, "decoder_hidden": 512,
              "decoder_layers": 3, "latent_dim": 128, "max_length": 100}
@@ -94,12 +94,8 @@ def measure_training(model, data: Dataset, batch_size: int, steps: int, device: 
             sync(device)
             start, molecules = time.perf_counter(), 0
         batch = model.batch_to_device(batches[i % len(batches)])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            out = model(batch)
-        loss = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), 0.5).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        training_step(model, batch, optimizer, beta=0.5,
+                      autocast=torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16))
         molecules += len(batch["tokens"])
     sync(device)
     return molecules / (time.perf_counter() - start)

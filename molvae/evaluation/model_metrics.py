@@ -1,4 +1,6 @@
 """Model-level quality on held-out molecules: reconstruction, ELBO, IWAE bound, latent usage.
+The figures come from :func:`molvae.training.diagnostics.evaluate_model`, what the trainer reports
+after every epoch, plus the IWAE bound.
 
 All likelihood figures are in nats per molecule with β = 1 (the true evidence lower bound, whatever
 β the model was trained with).
@@ -15,7 +17,8 @@ from molvae.chem import canonical_smiles
 from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.evaluation.likelihood import importance_weighted_bound
 from molvae.generation.common import condition_matrix
-from molvae.training.trainer import Dataset, evaluate_model
+from molvae.training.dataset import Dataset
+from molvae.training.diagnostics import evaluate_model
 
 log = logging.getLogger(__name__)
 

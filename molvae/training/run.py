@@ -28,7 +28,8 @@ from molvae.representations import Vocabulary
 from molvae.training.cache import cached_preparation
 from molvae.training.checkpoint import read_checkpoint
 from molvae.training.data import prepare_molecules, split_indices
-from molvae.training.trainer import Dataset, TrainConfig, Trainer
+from molvae.training.dataset import Dataset
+from molvae.training.trainer import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
 

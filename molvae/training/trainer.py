@@ -17,24 +17,22 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 import molvae.training.distributed as distributed
-from molvae.chem.molecules import validate
-from molvae.core.diagnostics import active_units
-from molvae.core.objective import vae_loss
+from molvae.core.objective import VAELoss, vae_loss
 from molvae.core.schedules import BetaSchedule
 from molvae.devices import bf16_autocast_helps, resolve_device
 from molvae.errors import MolvaeError
 from molvae.training.checkpoint import save_checkpoint
+from molvae.training.dataset import Dataset
+from molvae.training.diagnostics import evaluate_model
 
 log = logging.getLogger(__name__)
 
@@ -83,43 +81,6 @@ class TrainConfig:
 
     def beta_at(self) -> BetaSchedule:
         return BetaSchedule(self.beta_schedule, self.beta, self.beta_start, self.beta_warmup_steps, self.beta_cycles)
-
-
-class Dataset:
-    """Featurised molecules, their condition vectors and their canonical SMILES."""
-
-    def __init__(self, items: Sequence[Any], conditions: torch.Tensor | None, smiles: Sequence[str]):
-        self.items, self.conditions, self.smiles = list(items), conditions, list(smiles)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def batches(self, model, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
-                bucket: bool = True, shard: tuple[int, int] = (0, 1),
-                skip: int = 0) -> Iterator[dict[str, torch.Tensor]]:
-        """Batches, shuffled when ``rng`` is given; with ``bucket``, of molecules of similar size
-        (sorted within pools of 50 batches), which cuts padding and time per molecule. Without
-        ``rng`` and ``bucket`` the molecules keep their order. ``shard`` = (index, count) yields
-        every count-th batch from the index-th on, the same number for every shard (data-parallel
-        processes each take one shard of the same shuffled epoch). ``skip`` leaves out the first
-        batches of that order (a resumed epoch continues where it stopped)."""
-        order = list(range(len(self)))
-        if rng is not None:
-            rng.shuffle(order)
-        order = order[:limit] if limit else order
-        if bucket:
-            pool = batch_size * 50
-            order = [i for start in range(0, len(order), pool)
-                     for i in sorted(order[start:start + pool], key=lambda i: len(self.items[i]))]
-        groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
-        if rng is not None:
-            rng.shuffle(groups)
-        index, count = shard
-        if count > 1:
-            groups = groups[index: len(groups) - len(groups) % count: count]
-        for group in groups[skip:]:
-            c = self.conditions[group] if self.conditions is not None else None
-            yield model.collate([self.items[i] for i in group], c)
 
 
 class Trainer:
@@ -283,18 +244,9 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
 
-    def _step(self, batch: dict[str, torch.Tensor], beta: float):
-        batch = self.model.batch_to_device(batch)
-        with self._autocast():
-            out = self.network(batch)
-        kl = out["kl"].float() if "kl" in out else None
-        terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, self.config.free_bits, kl)
-        loss = terms.loss + out["extra_loss"] if "extra_loss" in out else terms.loss
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.config.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
+    def _step(self, batch: dict[str, torch.Tensor], beta: float) -> VAELoss:
+        terms = training_step(self.network, self.model.batch_to_device(batch), self.optimizer, beta,
+                              self.config.free_bits, self.config.grad_clip, self._autocast())
         self.scheduler.step()
         return terms
 
@@ -352,75 +304,29 @@ class Trainer:
         save_checkpoint(self.run_dir / name, self.model, trainer_state, metadata)
 
 
+def training_step(network: torch.nn.Module, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
+                  beta: float, free_bits: float = 0.0, grad_clip: float | None = None,
+                  autocast: AbstractContextManager | None = None) -> VAELoss:
+    """One optimiser step on one batch already on the model's device, for every model.
+
+    Forward pass (under ``autocast``, e.g. bf16), the β-weighted ELBO with free bits plus any extra
+    loss the model returns (a property head's), backward pass, gradient clipping, step. The trainer
+    and ``benchmarks/throughput.py`` both train through it. Returns the loss terms (batch means).
+    """
+    with autocast or nullcontext():
+        out = network(batch)
+    kl = out["kl"].float() if "kl" in out else None
+    terms = vae_loss(out["recon_nll"].float(), out["kl_per_dim"].float(), beta, free_bits, kl)
+    loss = terms.loss + out["extra_loss"] if "extra_loss" in out else terms.loss
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(network.parameters(), grad_clip)
+    optimizer.step()
+    return terms
+
+
 def _round(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
 
 
-@torch.no_grad()
-def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molecules: int = 500,
-                   seed: int = 0) -> dict[str, Any]:
-    """Validation objective and collapse diagnostics of a model on a dataset.
-
-    Returns reconstruction NLL, KL and negative ELBO (nats per molecule, β = 1), KL per dimension,
-    active units, greedy reconstruction accuracy on up to ``diagnostic_molecules`` molecules, and
-    validity and uniqueness of as many prior samples. The model is left in the mode it came in.
-    """
-    was_training = model.training
-    model.eval()
-    recon = kl = 0.0
-    kl_dims = torch.zeros(model.latent_dim)
-    means = []
-    n = 0
-    for batch in data.batches(model, batch_size):
-        batch = model.batch_to_device(batch)
-        out = model(batch)
-        size = out["recon_nll"].shape[0]
-        recon += out["recon_nll"].float().sum().item()
-        kl_dims += out["kl_per_dim"].float().sum(0).cpu()
-        kl += (out["kl"] if "kl" in out else out["kl_per_dim"].sum(-1)).float().sum().item()
-        means.append(out["mu"].float().cpu())
-        n += size
-    n = max(n, 1)
-    kl_dims /= n
-    units, _ = active_units(torch.cat(means)) if means else (0, None)
-    row = {"val_recon": recon / n, "val_kl": kl / n, "val_neg_elbo": (recon + kl) / n, "active_units": units,
-           "kl_per_dim": kl_dims.tolist()}
-    row["recon_accuracy"] = reconstruction_accuracy(model, data, diagnostic_molecules, batch_size)
-    row.update(prior_quality(model, data, diagnostic_molecules, seed))
-    model.train(was_training)
-    return row
-
-
-@torch.no_grad()
-def reconstruction_accuracy(model, data: Dataset, limit: int = 500, batch_size: int = 256) -> float:
-    """Share of molecules whose greedy decode of the posterior mean is the same canonical molecule."""
-    if len(data) == 0 or limit <= 0:
-        return math.nan
-    correct = total = 0
-    indices = np.arange(min(limit, len(data)))
-    for start in range(0, len(indices), batch_size):
-        group = indices[start:start + batch_size].tolist()
-        c = data.conditions[group] if data.conditions is not None else None
-        batch = model.collate([data.items[i] for i in group], c)
-        batch = model.batch_to_device(batch)
-        mu, _ = model.encode(batch)
-        raws = model.generate(mu, batch.get("c"), greedy=True)
-        for i, raw in zip(group, raws):
-            correct += validate(model.to_smiles(raw)).smiles == data.smiles[i]
-            total += 1
-    return correct / total
-
-
-@torch.no_grad()
-def prior_quality(model, data: Dataset, n: int = 500, seed: int = 0) -> dict[str, float]:
-    """Validity and uniqueness of ``n`` samples from the prior (conditions drawn from the data)."""
-    if n <= 0:
-        return {"prior_validity": math.nan, "prior_uniqueness": math.nan}
-    generator = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, model.latent_dim, generator=generator).to(model.device)
-    c = None
-    if data.conditions is not None and len(data):
-        c = data.conditions[torch.randint(len(data), (n,), generator=generator)].to(model.device)
-    smiles = [validate(model.to_smiles(raw)).smiles for raw in model.generate(z, c)]
-    valid = [s for s in smiles if s]
-    return {"prior_validity": len(valid) / n, "prior_uniqueness": len(set(valid)) / max(1, len(valid))}

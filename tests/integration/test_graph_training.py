@@ -12,7 +12,9 @@ from molvae.errors import InvalidMoleculeError
 from molvae.models.graph import GraphVAE
 from molvae.representations.graph import graph_from_smiles
 from molvae.training.checkpoint import save_checkpoint
-from molvae.training.trainer import Dataset, Trainer, reconstruction_accuracy
+from molvae.training.dataset import Dataset
+from molvae.training.diagnostics import reconstruction_accuracy
+from molvae.training.trainer import Trainer
 
 SMALL = {"embed_dim": 32, "encoder_hidden": 64, "encoder_layers": 3, "decoder_hidden": 96, "latent_dim": 16,
          "key_dim": 32, "max_atoms": 32}

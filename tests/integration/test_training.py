@@ -12,7 +12,9 @@ from molvae.errors import MolvaeError
 from molvae.models.sequence import SequenceVAE
 from molvae.representations import Vocabulary, get_representation
 from molvae.training.checkpoint import FORMAT_VERSION, read_checkpoint, save_checkpoint
-from molvae.training.trainer import Dataset, Trainer, reconstruction_accuracy
+from molvae.training.dataset import Dataset
+from molvae.training.diagnostics import reconstruction_accuracy
+from molvae.training.trainer import Trainer
 
 
 def test_tiny_model_overfits_50_molecules(moses_test_smiles, tmp_path):
@@ -236,7 +238,7 @@ def test_corrupt_and_foreign_checkpoints_fail_with_one_line(tmp_path, tiny_run):
 def test_importance_weighted_bound_is_at_least_the_elbo(tiny_run, moses_test_smiles):
     from molvae.evaluation import importance_weighted_bound
     from molvae.generation.common import condition_matrix
-    from molvae.training.trainer import evaluate_model
+    from molvae.training.diagnostics import evaluate_model
 
     model = load_model(tiny_run["model"])
     smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[2000:2040]]
@@ -252,7 +254,7 @@ def test_a_vamp_prior_model_trains_samples_from_its_prior_and_its_elbo_stays_a_b
         moses_train_file, moses_test_smiles, tiny_run, tmp_path, capsys):
     from molvae.cli.main import main
     from molvae.evaluation import importance_weighted_bound
-    from molvae.training.trainer import evaluate_model
+    from molvae.training.diagnostics import evaluate_model
 
     config = TrainConfig(epochs=1, batch_size=64, beta_warmup_steps=20, warmup_steps=5, free_bits=0.05,
                          diagnostic_molecules=50, show_progress=False, seed=0, device="cpu")

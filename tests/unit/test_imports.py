@@ -16,7 +16,8 @@ def _module_name(path: Path) -> str:
 
 
 def _imports() -> dict[str, set[str]]:
-    """Module -> the molvae modules it imports anywhere in its code (top level or inside functions)."""
+    """Module -> the molvae modules it imports anywhere in its code (top level or inside functions),
+    with the packages whose ``__init__`` those imports run."""
     modules = {_module_name(p): p for p in ROOT.rglob("*.py")}
 
     def known(name: str) -> str | None:
@@ -32,8 +33,17 @@ def _imports() -> dict[str, set[str]]:
                 targets |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module:
                 targets |= {f"{node.module}.{alias.name}" for alias in node.names}
-        graph[name] = {m for t in targets if t.startswith("molvae") and (m := known(t)) and m != name}
+        found = {m for t in targets if t.startswith("molvae") and (m := known(t)) and m != name}
+        # Importing molvae.a.b first runs the __init__ of every package on the way (molvae.a), unless
+        # the importer sits inside that package already (then it is initialised first).
+        found |= {parent for m in found for parent in _parents(m) if not name.startswith(parent + ".")}
+        graph[name] = found - {name}
     return graph
+
+
+def _parents(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
