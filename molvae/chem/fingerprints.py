@@ -1,9 +1,10 @@
-"""Fingerprints of molecules: Morgan bits as a dense matrix (for similarity kernels), the GuacaMol
-fingerprint types, and Tanimoto similarity between two molecules."""
+"""Fingerprints of molecules, in one place: Morgan bits (as arrays, for similarity kernels and the
+MOSES metrics), the GuacaMol fingerprint types, and Tanimoto similarity between two molecules."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -14,55 +15,51 @@ from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import MolvaeError
 
-_GENERATORS: dict[tuple[int, int], Any] = {}  # RDKit fingerprint generators by (radius, size)
+
+@cache
+def morgan_generator(radius: int = 2, size: int = 2048, features: bool = False) -> Any:
+    """RDKit's Morgan fingerprint generator (ECFP at ``radius``; FCFP with ``features``), made once."""
+    if features:
+        return rdFingerprintGenerator.GetMorganGenerator(
+            radius=radius, fpSize=size, atomInvariantsGenerator=rdFingerprintGenerator.GetMorganFeatureAtomInvGen())
+    return rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
+
+
+@cache
+def _atom_pair_generator() -> Any:
+    return rdFingerprintGenerator.GetAtomPairGenerator(maxDistance=10)
+
+
+def morgan_bits(mol: Chem.Mol, radius: int = 2, size: int = 2048) -> np.ndarray:
+    """Morgan bits of one molecule as a 0/1 uint8 array of ``size``."""
+    return morgan_generator(radius, size).GetFingerprintAsNumPy(mol)
 
 
 def morgan_matrix(smiles: Sequence[str], radius: int = 2, size: int = 2048) -> np.ndarray:
     """(N, size) float32 matrix of Morgan bits (ECFP4 at radius 2); a row of zeros for an invalid SMILES."""
-    key = (radius, size)
-    if key not in _GENERATORS:
-        _GENERATORS[key] = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=size)
-    generator = _GENERATORS[key]
     out = np.zeros((len(smiles), size), dtype=np.float32)
     for row, text in enumerate(smiles):
         mol = parse_smiles(text)
         if mol is not None:
-            out[row] = generator.GetFingerprintAsNumPy(mol)
+            out[row] = morgan_bits(mol, radius, size)
     return out
-
-
-# ------------------------------------------------------------------ fingerprints and modifiers
-_MORGAN2 = rdFingerprintGenerator.GetMorganGenerator(radius=2)
-
-
-_MORGAN3 = rdFingerprintGenerator.GetMorganGenerator(radius=3)
-
-
-_FEATURE2 = rdFingerprintGenerator.GetMorganGenerator(
-    radius=2, atomInvariantsGenerator=rdFingerprintGenerator.GetMorganFeatureAtomInvGen())
-
-
-_ATOM_PAIR = rdFingerprintGenerator.GetAtomPairGenerator(maxDistance=10)
-
-
-_MORGAN2_BITS = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 
 
 def fingerprint(mol: Chem.Mol, kind: str):
     """GuacaMol fingerprint types: ECFP4/ECFP6/FCFP4 (unfolded Morgan counts), AP (atom pairs up to
     distance 10, counts), PHCO (Gobbi 2D pharmacophores) and ``morgan2048`` (Morgan radius 2 bits)."""
     if kind == "ECFP4":
-        return _MORGAN2.GetSparseCountFingerprint(mol)
+        return morgan_generator(2).GetSparseCountFingerprint(mol)
     if kind == "ECFP6":
-        return _MORGAN3.GetSparseCountFingerprint(mol)
+        return morgan_generator(3).GetSparseCountFingerprint(mol)
     if kind == "FCFP4":
-        return _FEATURE2.GetSparseCountFingerprint(mol)
+        return morgan_generator(2, features=True).GetSparseCountFingerprint(mol)
     if kind == "AP":
-        return _ATOM_PAIR.GetSparseCountFingerprint(mol)
+        return _atom_pair_generator().GetSparseCountFingerprint(mol)
     if kind == "PHCO":
         return Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory)
     if kind == "morgan2048":
-        return _MORGAN2_BITS.GetFingerprint(mol)
+        return morgan_generator(2, 2048).GetFingerprint(mol)
     raise MolvaeError(f"unknown fingerprint type {kind!r}")
 
 

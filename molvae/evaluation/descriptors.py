@@ -16,9 +16,10 @@ import fcd
 import numpy as np
 import torch
 from rdkit import Chem
-from rdkit.Chem import QED, Descriptors, rdFingerprintGenerator, rdmolops
+from rdkit.Chem import QED, Descriptors, rdmolops
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
+from molvae.chem.fingerprints import morgan_bits
 from molvae.chem.molecules import parse_smiles
 from molvae.chem.properties import logp, molecular_weight, sa_score
 from molvae.devices import resolve_device
@@ -31,28 +32,16 @@ GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", 
                         "NumRotatableBonds", "NumAliphaticRings", "NumAromaticRings")
 
 
-def _morgan():
-    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
-
-
-_GENERATOR = None
-
-
 def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> dict | None:
     """Everything the metrics need about one molecule, or None when the string is not a valid one."""
-    global _GENERATOR
-
-
     mol = parse_smiles(smiles)
     if mol is None:
         return None
-    if _GENERATOR is None:
-        _GENERATOR = _morgan()
     qed_props = QED.properties(mol)
     has_h = any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())
     row: dict[str, Any] = {
         "smiles": Chem.MolToSmiles(mol),
-        "fingerprint": np.packbits(_GENERATOR.GetFingerprintAsNumPy(mol).astype(bool)),
+        "fingerprint": np.packbits(morgan_bits(mol, 2, 1024).astype(bool)),
         "fragments": Chem.MolToSmiles(rdmolops.FragmentOnBRICSBonds(mol)).split("."),
         "scaffold": _scaffold(mol, MurckoScaffold),
         "logP": logp(mol) if has_h else float(qed_props.ALOGP),
