@@ -1,6 +1,9 @@
-"""Choosing the device: CUDA when present, else CPU; Apple's MPS only when asked for."""
+"""Choosing the device (CUDA when present, else CPU; Apple's MPS only when asked for) and its threads."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -31,3 +34,19 @@ def bf16_autocast_helps(device: torch.device) -> bool:
     if device.type == "cpu":
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     return False
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run torch with ``threads`` intra-op threads inside the block, restoring the count after.
+
+    Beside RDKit worker processes on every core, a main process decoding with several threads
+    wastes CPU (its idle threads spin): ``molvae sample -n 20000`` on 2 cores used 39 CPU-seconds
+    with 2 decoding threads and 28 with one, for the same output.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -6,7 +6,7 @@ logger is silenced once on import and invalid molecules are reported through ret
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdkit import Chem, RDLogger
 
@@ -27,6 +27,8 @@ class Validation:
     smiles: str
     valid: bool
     reason: str = ""
+    # The parsed molecule of a valid string, so that its properties need not parse the SMILES again.
+    molecule: Chem.Mol | None = field(default=None, compare=False, repr=False)
 
 
 def parse_smiles(smiles: str) -> Chem.Mol | None:
@@ -58,4 +60,4 @@ def validate(raw: str) -> Validation:
     smiles = Chem.MolToSmiles(mol)
     if "." in smiles:
         return Validation(raw, "", False, "more than one fragment")
-    return Validation(raw, smiles, True)
+    return Validation(raw, smiles, True, molecule=mol)

@@ -56,8 +56,16 @@ PROPERTY_FUNCTIONS: dict[str, Callable[[Chem.Mol], float]] = {"logP": logp, "QED
 
 def compute_properties(smiles: str, names: Iterable[str] = ("logP", "QED", "SA", "MW")) -> dict[str, float]:
     """Properties of one molecule by name; NaN for every property when the SMILES is invalid."""
+    return molecule_properties(parse_smiles(smiles) if smiles else None, names)
+
+
+def molecule_properties(mol: Chem.Mol | None, names: Iterable[str] = ("logP", "QED", "SA", "MW")) -> dict[str, float]:
+    """Properties of a parsed molecule by name; NaN for every one when ``mol`` is None.
+
+    The values do not depend on the molecule's atom order beyond floating-point summation (below
+    1e-12), so any SMILES of a molecule gives the same values to the 4 decimals molvae writes.
+    """
     names = list(names)
-    mol = parse_smiles(smiles) if smiles else None
     if mol is None:
         return {name: math.nan for name in names}
     if "QED" in names and "logP" in names:  # QED computes Crippen logP on the way: use it once

@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
-import fcd
 import numpy as np
-import torch
 from rdkit import Chem
 from rdkit.Chem import QED, Descriptors, rdmolops
 from rdkit.Chem.Scaffolds import MurckoScaffold
@@ -22,7 +20,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from molvae.chem.fingerprints import morgan_bits
 from molvae.chem.molecules import parse_smiles
 from molvae.chem.properties import logp, molecular_weight, sa_score
-from molvae.devices import resolve_device
+from molvae.devices import resolve_device, torch_threads
 from molvae.evaluation.filters import passes_filters
 from molvae.parallel import worker_context
 from molvae.progress import progress
@@ -118,16 +116,15 @@ def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | N
 
 @cache
 def _chemnet():
+    import fcd  # noqa: PLC0415  (fcd imports scipy.linalg: 0.15 s of every command's start-up otherwise)
+
     return fcd.load_ref_model()
 
 
 def _chemnet_part(item: tuple[list[str], int, str, int]) -> np.ndarray:
+    import fcd  # noqa: PLC0415  (see _chemnet)
+
     smiles, threads, device, batch_size = item
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pad-length notices for SMILES longer than 350 characters
-            return fcd.get_predictions(_chemnet(), smiles, batch_size=batch_size, n_jobs=0, device=device)
-    finally:
-        torch.set_num_threads(before)
+    with torch_threads(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pad-length notices for SMILES longer than 350 characters
+        return fcd.get_predictions(_chemnet(), smiles, batch_size=batch_size, n_jobs=0, device=device)

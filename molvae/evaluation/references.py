@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import rdkit
-from fcd import __version__ as fcd_version
 
 from molvae.chem.molecules import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
@@ -325,6 +324,8 @@ def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
     A maintainer's step, re-run whenever the split files, the statistics or the RDKit release
     change (``python data/build_reference.py``). Returns file name -> SHA-256.
     """
+
+    from fcd import __version__ as fcd_version  # noqa: PLC0415  (a maintainer's step; fcd is slow to import)
 
     folder.mkdir(parents=True, exist_ok=True)
     for split in ("test", "test_scaffolds"):

@@ -5,7 +5,8 @@ RDKit work (SELFIES decoding, parsing, canonicalisation, logP/QED/SA/MW) costs m
 than decoding it, so for large requests it runs in worker processes: each decoded batch is handed
 to the pool at once and the main process decodes the next one. Strings already seen are not sent
 again (decoders repeat themselves). The values are those of :func:`compute_properties` on the
-canonical SMILES, rounded to 4 decimals, whichever path computes them.
+canonical SMILES, rounded to 4 decimals, whichever path computes them (from the molecule parsed for
+validation, which gives the same 4-decimal values without parsing the canonical SMILES again).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from molvae.chem.molecules import validate
-from molvae.chem.properties import compute_properties
+from molvae.chem.properties import molecule_properties
 from molvae.errors import match_name
 from molvae.parallel import worker_context
 from molvae.representations import get_representation
@@ -44,7 +45,7 @@ def describe_strings(raw_format: str, names: tuple[str, ...], raws: Sequence[str
     rows = []
     for raw in raws:
         check = validate(to_smiles([raw]) if to_smiles else raw)
-        values = compute_properties(check.smiles, names) if check.valid and names else {}
+        values = molecule_properties(check.molecule, names) if check.valid and names else {}
         rows.append((check.smiles, check.valid, tuple(round(values[n], 4) for n in names) if values else ()))
     return rows
 

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from molvae.core.priors import PRIOR_KINDS, StandardNormal
-from molvae.devices import bf16_autocast_helps
+from molvae.devices import bf16_autocast_helps, torch_threads
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.rows import RowBuilder
@@ -115,8 +115,11 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
         c = model.conditions.encode({}, len(z))
     rows = RowBuilder(model.raw_format, properties, expected=len(z))
     model.eval()
+    # While RDKit workers use the cores, one decoding thread is faster than several (see torch_threads).
+    threads = 1 if rows.pool is not None and model.device.type == "cpu" else torch.get_num_threads()
     try:
-        with decoding_precision(model.device, precision), progress(total=len(z), desc="decoding") as bar:
+        with decoding_precision(model.device, precision), torch_threads(threads), \
+                progress(total=len(z), desc="decoding") as bar:
             for start in range(0, len(z), batch_size):
                 zb = z[start:start + batch_size].to(model.device)
                 cb = c[start:start + batch_size].to(model.device) if c is not None else None
