@@ -35,7 +35,7 @@ def main() -> None:
     prepare_s = time.perf_counter() - start - read_s
     vocab = Vocabulary.build(prepared.tokens)
     model = SequenceVAE({"representation": args.representation}, vocab)
-    items = [model.featurize_tokens(t) for t in prepared.tokens]
+    items = [model.featurizer.featurize_tokens(t) for t in prepared.tokens]
     total_s = time.perf_counter() - start
     print(json.dumps({"molecules": len(items), "rejected": len(prepared.rejects), "read_s": round(read_s, 1),
                       "prepare_or_cache_s": round(prepare_s, 1), "total_to_token_ids_s": round(total_s, 1),

@@ -68,7 +68,7 @@ def main() -> None:
     rep = get_representation(config["representation"])
     tokens = [rep.tokenize(s) for s in smiles]
     model = SequenceVAE(config, Vocabulary.build(tokens)).to(device)
-    data = Dataset([model.featurize_tokens(t) for t in tokens], None, smiles)
+    data = Dataset([model.featurizer.featurize_tokens(t) for t in tokens], None, smiles)
     train_rate = measure_training(model, data, batch_size, args.train_steps, device, train_bf16)
     untrained = args.untrained or args.reference_config
     sampler = model.eval() if untrained else load_model(args.model, device)
@@ -87,7 +87,7 @@ def main() -> None:
 def measure_training(model, data: Dataset, batch_size: int, steps: int, device: torch.device, bf16: bool) -> float:
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    batches = list(data.batches(model, batch_size, rng=random.Random(0)))
+    batches = list(data.batches(model.featurizer, batch_size, rng=random.Random(0)))
     molecules, start = 0, time.perf_counter()
     for i in range(steps + 2):
         if i == 2:  # two warm-up steps

@@ -19,7 +19,7 @@ def importance_weighted_bound(model, data, k: int = 100, batch_size: int = 20,
     """Per-molecule IWAE bound (N,) in nats, in the order of a :class:`~molvae.training.trainer.Dataset`."""
     model.eval()
     bounds = []
-    for batch in data.batches(model, batch_size, bucket=False):  # keep the data's order
+    for batch in data.batches(model.featurizer, batch_size, bucket=False):  # keep the data's order
         batch = model.batch_to_device(batch)
         mu, logvar = model.encode(batch)
         n = mu.shape[0]

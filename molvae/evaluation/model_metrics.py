@@ -32,7 +32,7 @@ def held_out_dataset(model, smiles: Sequence[str]) -> tuple[Dataset, int]:
         if canonical is None:
             continue
         try:
-            items.append(model.featurize(canonical))
+            items.append(model.featurizer.featurize(canonical))
             kept.append(canonical)
         except InvalidMoleculeError:
             continue

@@ -37,7 +37,7 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
             checked = validate(s)
             if not checked.valid:
                 raise InvalidMoleculeError(f"molecule {i + 1} ({s!r}) is invalid: {checked.reason}")
-            items.append(model.featurize(checked.smiles))
+            items.append(model.featurizer.featurize(checked.smiles))
         except InvalidMoleculeError as err:
             if not skip_invalid:
                 raise
@@ -52,7 +52,7 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
     with progress(total=len(items), desc="encoding") as bar:
         for start in range(0, len(items), batch_size):
             cb = c[start:start + batch_size] if c is not None else None
-            batch = model.batch_to_device(model.collate(items[start:start + batch_size], cb))
+            batch = model.batch_to_device(model.featurizer.collate(items[start:start + batch_size], cb))
             mu, logvar = model.encode(batch)
             mus.append(mu.float().cpu())
             logvars.append(logvar.float().cpu())

@@ -18,6 +18,7 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.core.gaussian import DiagonalGaussian, gaussian_kl, gaussian_log_density, reparameterize
 from molvae.core.priors import TRAINING_PRIORS, StandardNormal, VampPrior
 from molvae.errors import MolvaeError
+from molvae.featurizers import Featurizer
 
 
 class MoleculeVAE(nn.Module, ABC):
@@ -25,6 +26,7 @@ class MoleculeVAE(nn.Module, ABC):
 
     model_name: str = ""
     latent_to_hidden: nn.Module  # (z, c) -> initial decoder state, built by models with a GRU decoder
+    featurizer: Featurizer       # molecules -> items -> batches, over this model's vocabulary
 
     def __init__(self, config: dict[str, Any], conditions: ConditionEncoder | None = None):
         super().__init__()
@@ -104,14 +106,6 @@ class MoleculeVAE(nn.Module, ABC):
         """Move a collated batch to the model's device (sequence lengths stay on the CPU for packing)."""
         device = self.device
         return {k: v if k == "lengths" else v.to(device, non_blocking=True) for k, v in batch.items()}
-
-    @abstractmethod
-    def featurize(self, smiles: str) -> Any:
-        """The model's input item for one canonical SMILES; raises InvalidMoleculeError if it cannot."""
-
-    @abstractmethod
-    def collate(self, items: list[Any], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """A batch (dict of tensors on CPU) from items and their condition vectors."""
 
     @abstractmethod
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

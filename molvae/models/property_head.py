@@ -1,8 +1,8 @@
 """A VAE trained jointly with a property predictor on z (Gómez-Bombarelli et al. 2018, the "chemical VAE").
 
 :class:`PropertyHeadVAE` wraps any registered model and adds a small MLP from z to standardised
-property values. Training items carry their targets (:func:`labelled`); the model's ``forward``
-returns the head's mean squared error as ``extra_loss``, which the trainer adds to the VAE loss, so
+property values. Training batches carry their targets as ``y`` (the dataset adds them); the
+model's ``forward`` returns the head's mean squared error as ``extra_loss``, which the trainer adds to the VAE loss, so
 the latent space is organised by the properties too. Missing targets (NaN) are left out of the loss.
 Everything else (encoding, decoding, sampling, checkpoints) is the wrapped model's.
 """
@@ -17,24 +17,13 @@ from torch import nn
 
 from molvae.core.conditions import ConditionEncoder
 from molvae.core.gaussian import reparameterize
+from molvae.featurizers import Featurizer
 from molvae.models.base import MoleculeVAE
 from molvae.models.graph import GraphVAE
 from molvae.models.sequence import SequenceVAE
 
 # The generative models a property head can wrap (not another head).
 BASE_MODELS: dict[str, type[MoleculeVAE]] = {SequenceVAE.model_name: SequenceVAE, GraphVAE.model_name: GraphVAE}
-
-
-class LabelledItem(np.ndarray):
-    """A model input item (token ids) that also carries property targets in ``.y``."""
-
-    y: np.ndarray
-
-
-def labelled(item: np.ndarray, targets: np.ndarray) -> LabelledItem:
-    out = np.asarray(item).view(LabelledItem)
-    out.y = np.asarray(targets, dtype=np.float32)
-    return out
 
 
 class PropertyHeadVAE(MoleculeVAE):
@@ -73,14 +62,9 @@ class PropertyHeadVAE(MoleculeVAE):
         return self.base.extra_state()
 
     # -------------------------------------------------------------- delegation to the wrapped model
-    def featurize(self, smiles: str) -> Any:
-        return self.base.featurize(smiles)
-
-    def collate(self, items: list[Any], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        batch = self.base.collate(items, conditions)
-        if items and hasattr(items[0], "y"):
-            batch["y"] = torch.from_numpy(np.stack([item.y for item in items]))
-        return batch
+    @property
+    def featurizer(self) -> Featurizer:  # type: ignore[override]  # the wrapped model's, read-only
+        return self.base.featurizer
 
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.encode(batch)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from molvae.core.conditions import ConditionEncoder
+from molvae.featurizers.tokens import TokenFeaturizer
 from molvae.models.base import MoleculeVAE
 from molvae.representations import Vocabulary, get_representation
 
@@ -42,6 +42,7 @@ class SequenceVAE(MoleculeVAE):
         cfg = self.config
         self.vocab = vocab
         self.representation = get_representation(cfg["representation"])
+        self.featurizer = TokenFeaturizer(self.representation, vocab)
         c_dim = self.conditions.dim
         self.embedding = nn.Embedding(len(vocab), cfg["embed_dim"], padding_idx=vocab.pad)
         self.encoder_rnn = nn.GRU(cfg["embed_dim"], cfg["encoder_hidden"], cfg["encoder_layers"],
@@ -63,28 +64,6 @@ class SequenceVAE(MoleculeVAE):
 
     def extra_state(self) -> dict[str, Any]:
         return {"vocab": list(self.vocab.tokens)}
-
-    # ----------------------------------------------------------------- data
-    def tokenize(self, smiles: str) -> list[str]:
-        return self.representation.tokenize(smiles)
-
-    def featurize(self, smiles: str) -> np.ndarray:
-        return self.featurize_tokens(self.tokenize(smiles), source=smiles)
-
-    def featurize_tokens(self, tokens: list[str], source: str = "") -> np.ndarray:
-        """Token ids framed by begin and end tokens (tokens already computed during data preparation)."""
-        ids = self.vocab.encode(tokens, source=source)
-        return np.asarray([self.vocab.bos, *ids, self.vocab.eos], dtype=np.int16)
-
-    def collate(self, items: list[np.ndarray], conditions: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        lengths = torch.tensor([len(x) for x in items])
-        tokens = torch.full((len(items), int(lengths.max())), self.vocab.pad, dtype=torch.long)
-        for i, x in enumerate(items):
-            tokens[i, : len(x)] = torch.from_numpy(x.astype(np.int64))
-        batch = {"tokens": tokens, "lengths": lengths}
-        if conditions is not None:
-            batch["c"] = conditions
-        return batch
 
     # ----------------------------------------------------------------- VAE pieces
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""A training set as the trainer and the model-level metrics read it: items, conditions, SMILES."""
+"""A training set as the trainer and the model-level metrics read it: featurised items, their
+condition vectors, canonical SMILES and (for a property head) property targets."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 
 class Dataset:
     """Featurised molecules, their condition vectors and their canonical SMILES."""
 
-    def __init__(self, items: Sequence[Any], conditions: torch.Tensor | None, smiles: Sequence[str]):
+    def __init__(self, items: Sequence[Any], conditions: torch.Tensor | None, smiles: Sequence[str],
+                 targets: np.ndarray | None = None):
         self.items, self.conditions, self.smiles = list(items), conditions, list(smiles)
+        self.targets = None if targets is None else np.asarray(targets, dtype=np.float32)  # (N, properties)
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def batches(self, model, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
+    def batches(self, featurizer, batch_size: int, rng: random.Random | None = None, limit: int | None = None,
                 bucket: bool = True, shard: tuple[int, int] = (0, 1),
                 skip: int = 0) -> Iterator[dict[str, torch.Tensor]]:
         """Batches, shuffled when ``rng`` is given; with ``bucket``, of molecules of similar size
@@ -43,4 +47,7 @@ class Dataset:
             groups = groups[index: len(groups) - len(groups) % count: count]
         for group in groups[skip:]:
             c = self.conditions[group] if self.conditions is not None else None
-            yield model.collate([self.items[i] for i in group], c)
+            batch = featurizer.collate([self.items[i] for i in group], c)
+            if self.targets is not None:
+                batch["y"] = torch.from_numpy(self.targets[group])
+            yield batch

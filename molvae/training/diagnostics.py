@@ -34,7 +34,7 @@ def evaluate_model(model, data: Dataset, batch_size: int = 256, diagnostic_molec
     kl_dims = torch.zeros(model.latent_dim)
     means = []
     n = 0
-    for batch in data.batches(model, batch_size):
+    for batch in data.batches(model.featurizer, batch_size):
         batch = model.batch_to_device(batch)
         out = model(batch)
         size = out["recon_nll"].shape[0]
@@ -64,7 +64,7 @@ def reconstruction_accuracy(model, data: Dataset, limit: int = 500, batch_size: 
     for start in range(0, len(indices), batch_size):
         group = indices[start:start + batch_size].tolist()
         c = data.conditions[group] if data.conditions is not None else None
-        batch = model.collate([data.items[i] for i in group], c)
+        batch = model.featurizer.collate([data.items[i] for i in group], c)
         batch = model.batch_to_device(batch)
         mu, _ = model.encode(batch)
         raws = model.generate(mu, batch.get("c"), greedy=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -22,7 +23,7 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.datasets import read_molecules, resolve_data_path
 from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
-from molvae.models.property_head import PropertyHeadVAE, labelled
+from molvae.models.property_head import PropertyHeadVAE
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
 from molvae.training.cache import cached_preparation
@@ -192,9 +193,11 @@ def _head_r2(model: PropertyHeadVAE, data: Dataset, properties: list[str]) -> di
 
     model.eval()
     with torch.no_grad():
-        mus = [model.encode(model.batch_to_device(b))[0] for b in data.batches(model, 256, bucket=False)]
+        mus = [model.encode(model.batch_to_device(b))[0] for b in data.batches(model.featurizer, 256, bucket=False)]
         predicted = model.predict_properties(torch.cat(mus)).float().cpu().numpy()
-    targets = np.stack([item.y for item in data.items])
+    targets = data.targets
+    if targets is None:  # a dataset without the head's targets: nothing to score against
+        return {name: math.nan for name in properties}
     out = {}
     for j, name in enumerate(properties):
         known = np.isfinite(targets[:, j])
@@ -240,14 +243,10 @@ def _fit_conditions(frame, train_idx, conditions, labels, seed) -> ConditionEnco
 
 def _dataset(model, prepared, indices, encoder: ConditionEncoder, run: RunConfig) -> Dataset:
     rows = prepared.frame.iloc[indices]
-    base = getattr(model, "base", model)  # a property head wraps the model that reads molecules
-    items = [base.featurize_tokens(prepared.tokens[i]) for i in indices] if hasattr(base, "featurize_tokens") \
-        else [base.featurize(s) for s in rows["smiles"]]
-    if run.property_head:
-        targets = rows[run.property_head].astype(float).to_numpy()
-        items = [labelled(item, y) for item, y in zip(items, targets)]
+    items = [model.featurizer.from_prepared(s, prepared.tokens[i]) for s, i in zip(rows["smiles"], indices)]
+    targets = rows[run.property_head].astype(float).to_numpy() if run.property_head else None
     conditions = None
     if encoder:
         conditions = encoder.encode_columns({n: rows[n].astype(float).tolist() for n in run.conditions},
                                             {n: rows[n].astype(str).tolist() for n in run.labels})
-    return Dataset(items, conditions, rows["smiles"].tolist())
+    return Dataset(items, conditions, rows["smiles"].tolist(), targets)

@@ -191,8 +191,8 @@ class Trainer:
         sums = {key: torch.tensor(self.state["epoch_sums"].get(key, 0.0)) for key in ("loss", "recon", "kl")}
         seen = done
         shard = (distributed.rank(), distributed.world_size())
-        batches = self.train_set.batches(model, cfg.batch_size, rng, cfg.epoch_size, cfg.bucket_by_length, shard,
-                                         skip=done)
+        batches = self.train_set.batches(model.featurizer, cfg.batch_size, rng, cfg.epoch_size,
+                                         cfg.bucket_by_length, shard, skip=done)
         bar = tqdm(batches, total=self.steps_per_epoch, initial=done, desc=f"epoch {self.state['epoch'] + 1}",
                    disable=not (cfg.show_progress and distributed.is_main_process()), leave=False,
                    mininterval=2.0, dynamic_ncols=True)

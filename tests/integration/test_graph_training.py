@@ -40,7 +40,7 @@ def test_tiny_graph_model_overfits_50_molecules(moses_test_smiles, tmp_path):
     types = sorted({t for s in smiles for t in graph_from_smiles(s).tokens})
     model = GraphVAE({"embed_dim": 32, "encoder_hidden": 64, "encoder_layers": 3, "decoder_hidden": 256,
                       "latent_dim": 32, "key_dim": 32, "word_dropout": 0.0}, types)
-    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    data = Dataset([model.featurizer.featurize(s) for s in smiles], None, smiles)
     repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
     config = TrainConfig(epochs=22, batch_size=50, bucket_by_length=False, lr=4e-3, warmup_steps=10, beta=0.01,
                          beta_schedule="constant", patience=None, diagnostic_molecules=0, show_progress=False,

@@ -23,7 +23,7 @@ def test_tiny_model_overfits_50_molecules(moses_test_smiles, tmp_path):
     vocab = Vocabulary.build(rep.tokenize(s) for s in smiles)
     model = SequenceVAE({"representation": "smiles", "embed_dim": 32, "encoder_hidden": 128,
                          "decoder_hidden": 256, "latent_dim": 32, "word_dropout": 0.0}, vocab)
-    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    data = Dataset([model.featurizer.featurize(s) for s in smiles], None, smiles)
     repeated = Dataset(data.items * 10, None, data.smiles * 10)  # 10 steps of 50 per epoch
     config = TrainConfig(epochs=30, batch_size=50, bucket_by_length=False, lr=3e-3, warmup_steps=10, beta=0.01,
                          beta_schedule="constant", patience=None, diagnostic_molecules=0, show_progress=False,
@@ -141,7 +141,7 @@ def _small_trainer(smiles, run_dir, **config):
     torch.manual_seed(0)
     model = SequenceVAE({"representation": "smiles", "embed_dim": 16, "encoder_hidden": 32, "decoder_hidden": 32,
                          "latent_dim": 8, "word_dropout": 0.3}, vocab)
-    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    data = Dataset([model.featurizer.featurize(s) for s in smiles], None, smiles)
     settings = {"epochs": 2, "batch_size": 16, "warmup_steps": 2, "beta_warmup_steps": 5, "patience": None,
                 "diagnostic_molecules": 0, "show_progress": False, "device": "cpu", **config}
     return Trainer(model, data, Dataset(data.items[:16], None, smiles[:16]), TrainConfig(**settings), run_dir)
@@ -242,7 +242,7 @@ def test_importance_weighted_bound_is_at_least_the_elbo(tiny_run, moses_test_smi
 
     model = load_model(tiny_run["model"])
     smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[2000:2040]]
-    data = Dataset([model.featurize(s) for s in smiles], condition_matrix(model, smiles), smiles)
+    data = Dataset([model.featurizer.featurize(s) for s in smiles], condition_matrix(model, smiles), smiles)
     generator = torch.Generator().manual_seed(0)
     iwae = importance_weighted_bound(model, data, k=50, generator=generator)
     elbo = -evaluate_model(model, data, diagnostic_molecules=0)["val_neg_elbo"]
@@ -268,9 +268,9 @@ def test_a_vamp_prior_model_trains_samples_from_its_prior_and_its_elbo_stays_a_b
     assert not sample(model, 30, seed=2)["raw"].equals(sample(model, 30, seed=2, prior="standard")["raw"])
 
     smiles = [molvae.chem.canonical_smiles(s) for s in moses_test_smiles[2000:2040]]
-    data = Dataset([model.featurize(s) for s in smiles], None, smiles)
+    data = Dataset([model.featurizer.featurize(s) for s in smiles], None, smiles)
     model.train()
-    out = model(model.collate(data.items[:8], None))
+    out = model(model.featurizer.collate(data.items[:8], None))
     (out["recon_nll"].mean() + out["kl"].mean()).backward()
     assert model.vamp.pseudo_inputs.grad.abs().sum() > 0  # the prior is learned with the model
     iwae = importance_weighted_bound(model, data, k=50, generator=torch.Generator().manual_seed(0))
