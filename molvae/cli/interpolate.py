@@ -6,6 +6,7 @@ import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
 from molvae.generation import interpolate
+from molvae.generation.latent import INTERPOLATIONS
 
 HELP = "interpolate between two molecules"
 
@@ -15,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("end", help="SMILES of the last molecule")
     p.add_argument("-o", "--out", required=True, help="output CSV")
     p.add_argument("--steps", type=int, default=10, help="points on the path, ends included (default 10)")
-    p.add_argument("--method", choices=["spherical", "linear"], default="spherical")
+    p.add_argument("--method", choices=INTERPOLATIONS, default=INTERPOLATIONS[0])
     add_model_arguments(p)
     add_condition_argument(p)
     p.add_argument("--grid", help="also draw the path into this PNG")

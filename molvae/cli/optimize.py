@@ -14,6 +14,9 @@ import argparse
 from molvae.cli.common import add_condition_argument, add_model_arguments, parse_conditions
 from molvae.errors import MolvaeError
 from molvae.optimization import optimize
+from molvae.optimization.bayesian import ACQUISITIONS, SURROGATES
+from molvae.optimization.predictors import GRADIENT_PREDICTORS
+from molvae.optimization.run import METHODS
 from molvae.optimization.tasks import GUACAMOL_TASKS, PROPERTY_ORACLES
 
 HELP = "optimise a property in latent space (BO, gradient, conditional) under an oracle budget"
@@ -23,17 +26,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objective", help="what to maximise (SA is minimised), e.g. QED, penalized_logP, "
                                        "celecoxib_rediscovery, mypackage.scores:activity")
     p.add_argument("--budget", type=int, default=1000, help="oracle calls allowed (default 1000)")
-    p.add_argument("--method", default="bo", choices=["bo", "gradient", "cvae"],
+    p.add_argument("--method", default=METHODS[0], choices=METHODS,
                    help="bo: Gaussian-process Bayesian optimisation (default); gradient: ascent on a "
                         "predictor in a trust region; cvae: search over z and conditions of a conditional model")
     p.add_argument("--start", metavar="SMILES", help="optimise near this molecule")
     p.add_argument("--min-similarity", type=float, metavar="D",
                    help="only score molecules with Tanimoto ≥ D (0..1) to --start")
-    p.add_argument("--acquisition", default="ei", choices=["ei", "ucb"], help="BO acquisition (default ei)")
-    p.add_argument("--surrogate", default="fingerprint", choices=["fingerprint", "latent"],
+    p.add_argument("--acquisition", default=ACQUISITIONS[0], choices=ACQUISITIONS,
+                   help=f"BO acquisition (default {ACQUISITIONS[0]})")
+    p.add_argument("--surrogate", default=SURROGATES[0], choices=SURROGATES,
                    help="BO model: fingerprint (Tanimoto GP on the decoded molecules, default) or latent "
                         "(RBF GP on z)")
-    p.add_argument("--predictor", default="mlp", choices=["mlp", "gp", "ridge", "head"],
+    p.add_argument("--predictor", default="mlp", choices=GRADIENT_PREDICTORS,
                    help="predictor for --method gradient: mlp ensemble (default), gp or ridge fitted on the "
                         "scores so far, or head: the model's own property head (molvae train --property-head)")
     p.add_argument("--batch-size", type=int, help="proposals per round (default: budget/20, 10..100)")

@@ -12,7 +12,7 @@ import argparse
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
 from molvae.generation import neighbours, sample
 from molvae.generation.rows import OUTPUT_PROPERTIES
-from molvae.generation.sampler import SAMPLING_PRIORS, describe_prior, sampling_prior
+from molvae.generation.sampler import PRECISIONS, SAMPLING_PRIORS, describe_prior, sampling_prior
 
 HELP = "sample molecules (CSV, optional grid image)"
 
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--greedy", action="store_true", help="most likely token at each step")
     p.add_argument("--max-length", type=int, help="longest sequence to decode (default: the model's)")
     p.add_argument("--batch-size", type=int, default=1000)
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+    p.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0],
                    help="decoding precision; auto: bf16 on GPUs and CPUs with native bf16, else fp32")
     p.add_argument("--prior", choices=SAMPLING_PRIORS, default="auto",
                    help="where z comes from: auto (the model's fitted prior if it has one, else the one it was "

@@ -84,6 +84,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) / so)[:, None] * a + (torch.sin(t * omega) / so)[:, None] * b
 
 
+INTERPOLATIONS = ("spherical", "linear")  # great-circle path (z lives on a shell in high dimensions), or straight
+
+
 def interpolate(model: ModelArg, start: str, end: str, steps: int = 10, method: str = "spherical",
                 conditions: Mapping[str, float | str] | None = None, greedy: bool = True) -> pd.DataFrame:
     """Decode ``steps`` points on the path between two molecules' posterior means.
@@ -93,8 +96,8 @@ def interpolate(model: ModelArg, start: str, end: str, steps: int = 10, method: 
     """
     if steps < 2:
         raise MolvaeError(f"interpolation needs at least 2 steps, got {steps}")
-    if method not in ("linear", "spherical"):
-        raise MolvaeError(f"unknown interpolation method {method!r}; choose linear or spherical")
+    if method not in INTERPOLATIONS:
+        raise MolvaeError(f"unknown interpolation method {method!r}; choose one of: {', '.join(INTERPOLATIONS)}")
     model = resolve_model(model)
     mu, _, _ = encode(model, [start, end], conditions)
     t = torch.linspace(0, 1, steps)
