@@ -9,10 +9,16 @@ minutes it trained, the steps and the molecules seen in all.
     python training/campaign.py --minutes 150            # start (first time) or continue
 
 The model is a SMILES CVAE (conditioned on logP, QED and SA) of the first shipped model's size,
-trained from scratch on the whole MOSES training split: at equal CPU time SMILES beat SELFIES by far
-on every distribution metric (benchmarks/representation.py; RESULTS.md). The schedule is fixed for
-the whole campaign (cosine over ``TOTAL_STEPS``), so every continuation passes the same bounds; only
-the time bound grows. A SIGTERM or Ctrl-C saves the current step.
+trained on the whole MOSES training split: at equal CPU time SMILES beat SELFIES by far on every
+distribution metric (benchmarks/representation.py; RESULTS.md). The campaign runs in phases, each
+one cosine learning-rate schedule over ``TOTAL_STEPS``; every continuation inside a phase passes the
+same bounds, only the time bound grows. A SIGTERM or Ctrl-C saves the current step.
+
+Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final weights were exported as
+the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm restart: it starts from
+those weights (``--init-from bundled`` at the time it began) with a fresh optimiser and a shorter,
+lower cosine schedule; ``STEPS_BEFORE`` counts phase 1's steps so that the log's molecules-seen
+column runs on across phases. A new phase starts when ``last.pt`` is absent.
 """
 
 from __future__ import annotations
@@ -31,25 +37,29 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "training" / "campaign"
-TOTAL_STEPS = 120_000              # cosine schedule length: 30.7 M molecules at batch 256
+TOTAL_STEPS = 20_000               # this phase's cosine schedule: 5.1 M molecules at batch 256
 BATCH = 256
-STEPS_BEFORE = 0                   # optimisation steps of the model the campaign starts from (from scratch)
+STEPS_BEFORE = 120_000             # optimisation steps of the earlier phases (phase 1: 30.7 M molecules)
 SETTINGS = ["--epochs", "1000", "--max-steps", str(TOTAL_STEPS), "--checkpoint-minutes", "5", "--no-progress",
             "--workers", "2"]  # data preparation, redone where its cache is missing
-FIRST = ["--data", "moses", "--representation", "smiles", "--condition", "logP", "QED", "SA",
-         "--embed-dim", "64", "--encoder-hidden", "256", "--decoder-hidden", "384", "--latent-dim", "64",
-         "--word-dropout", "0.2", "--batch-size", str(BATCH), "--lr", "1e-3", "--epoch-size", "500000",
-         "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1", "--patience", "0", "--seed", "0"]
+# Phase 1 (from scratch) began with: --data moses --representation smiles --condition logP QED SA
+# --embed-dim 64 --encoder-hidden 256 --decoder-hidden 384 --latent-dim 64 --word-dropout 0.2
+# --batch-size 256 --lr 1e-3 --epoch-size 500000 --beta 0.5 --beta-warmup-steps 1 --free-bits 0.1
+# --patience 0 --seed 0 (and --max-steps 120000). Seed 0 keeps phase 1's validation split.
+FIRST = ["--data", "moses", "--init-from", "bundled", "--batch-size", str(BATCH), "--lr", "3e-4",
+         "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1",
+         "--patience", "0", "--seed", "0"]
 LOG_COLUMNS = ["date", "command", "hardware", "minutes", "steps_from", "steps_to", "molecules_seen",
                "val_neg_elbo"]
 
 
 def progress() -> dict:
-    """The campaign's progress (step, cumulative minutes) from its ``last.pt``; zeros before the start."""
+    """The campaign's step (counted across phases) and this phase's training minutes, from ``last.pt``."""
     path = RUN / "last.pt"
     if not path.exists():
-        return {"step": 0, "minutes": 0.0}
-    return torch.load(path, map_location="cpu", weights_only=True)["trainer"]["progress"]
+        return {"step": STEPS_BEFORE, "minutes": 0.0}
+    done = torch.load(path, map_location="cpu", weights_only=True)["trainer"]["progress"]
+    return {"step": STEPS_BEFORE + done["step"], "minutes": done["minutes"]}
 
 
 def command(minutes: float, device: str) -> list[str]:
@@ -85,16 +95,17 @@ def append_log(text: str, before: dict, after: dict, hardware: str) -> None:
                          "command": text, "hardware": hardware,
                          "minutes": round(after["minutes"] - before["minutes"], 1),
                          "steps_from": before["step"], "steps_to": after["step"],
-                         "molecules_seen": (STEPS_BEFORE + after["step"]) * BATCH,
+                         "molecules_seen": after["step"] * BATCH,
                          "val_neg_elbo": last_validation()})
 
 
 def logged() -> dict:
-    """Step and cumulative minutes covered by ``log.csv`` so far."""
+    """The last step ``log.csv`` covers and the minutes it logs for this phase."""
     path = RUN / "log.csv"
     rows = list(csv.DictReader(path.open())) if path.exists() else []
-    return {"step": int(rows[-1]["steps_to"]) if rows else 0,
-            "minutes": sum(float(row["minutes"]) for row in rows)}
+    phase = [row for row in rows if int(row["steps_from"]) >= STEPS_BEFORE]
+    return {"step": max([STEPS_BEFORE, *(int(row["steps_to"]) for row in rows)]),
+            "minutes": sum(float(row["minutes"]) for row in phase)}
 
 
 def recover_unlogged(hardware: str) -> None:

@@ -56,7 +56,7 @@ def test_config_json_is_the_typed_run_configuration(tiny_run):
     assert isinstance(run.train, TrainConfig) and run.train.batch_size == written["train"]["batch_size"]
     assert run.conditions == ["logP", "QED"] and run.counts["train"] > 0
     assert run.model_config["latent_dim"] == 16  # the full model configuration, defaults filled in
-    campaign = Path(__file__).parents[2] / "training" / "campaign" / "config.json"  # written before RunConfig
+    campaign = Path(__file__).parents[2] / "training" / "campaign" / "phase1" / "config.json"
     older = RunConfig.from_dict(json.loads(campaign.read_text()))
     assert older.model_config["representation"] == "smiles" and older.train.beta == 0.5
 
