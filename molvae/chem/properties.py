@@ -13,7 +13,8 @@ from functools import cache
 
 import pandas as pd
 from rdkit import Chem, RDConfig
-from rdkit.Chem import QED, Crippen, Descriptors
+from rdkit.Chem import QED, Crippen, Descriptors, FilterCatalog, MolSurf
+from rdkit.Chem import rdMolDescriptors as rdmd
 
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import match_name
@@ -27,6 +28,7 @@ def _sascorer():
         sys.path.append(path)
     import sascorer  # noqa: PLC0415  (lives in RDKit's Contrib folder, not a package)
 
+    sascorer.readFragmentScores()  # its fragment table (0.3 s), read here rather than by the first score
     return sascorer
 
 
@@ -47,7 +49,46 @@ def molecular_weight(mol: Chem.Mol) -> float:
 
 def qed(mol: Chem.Mol) -> float:
     """Quantitative estimate of drug-likeness, 0 to 1 (Bickerton et al. 2012)."""
-    return float(QED.qed(mol))
+    return float(QED.qed(mol, qedProperties=qed_properties(mol)))
+
+
+def has_hydrogen_atoms(mol: Chem.Mol) -> bool:
+    """Whether the molecule may hold explicit hydrogen atoms (SMILES such as ``[H]OC``).
+
+    Counted in C++ (atoms against heavy atoms): a loop over atoms in Python costs more than QED's
+    logP. Dummy atoms (``*``) also count as light, which at worst costs an unneeded copy.
+    """
+    return mol.GetNumAtoms() != mol.GetNumHeavyAtoms()
+
+
+@cache
+def _structural_alerts() -> FilterCatalog.FilterCatalog:
+    """QED's 116 structural alerts as one RDKit filter catalogue: one C++ call tests them all."""
+    catalog = FilterCatalog.FilterCatalog()
+    for i, alert in enumerate(QED.StructuralAlerts):
+        catalog.AddEntry(FilterCatalog.FilterCatalogEntry(str(i), FilterCatalog.SmartsMatcher(alert)))
+    return catalog
+
+
+def qed_properties(mol: Chem.Mol) -> QED.QEDproperties:
+    """The eight properties QED combines, equal to RDKit's ``QED.properties`` and about twice as fast.
+
+    The same RDKit functions on the same hydrogen-free molecule, with two shortcuts that change no
+    value: a molecule without hydrogen atoms is used as it is instead of a sanitised copy, and the
+    structural alerts are counted by one filter-catalogue search instead of 116 separate ones.
+    """
+    if has_hydrogen_atoms(mol):
+        mol = Chem.RemoveHs(mol)
+    return QED.QEDproperties(
+        MW=rdmd._CalcMolWt(mol),
+        ALOGP=Crippen.MolLogP(mol),  # type: ignore[attr-defined]  # missing from RDKit's stubs
+        HBA=sum(len(mol.GetSubstructMatches(acceptor)) for acceptor in QED.Acceptors),
+        HBD=rdmd.CalcNumHBD(mol),
+        PSA=MolSurf.TPSA(mol),
+        ROTB=rdmd.CalcNumRotatableBonds(mol, rdmd.NumRotatableBondsOptions.Strict),
+        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
+        ALERTS=len(_structural_alerts().GetMatches(mol)),
+    )
 
 
 PROPERTY_FUNCTIONS: dict[str, Callable[[Chem.Mol], float]] = {"logP": logp, "QED": qed, "SA": sa_score,
@@ -68,11 +109,25 @@ def molecule_properties(mol: Chem.Mol | None, names: Iterable[str] = ("logP", "Q
     names = list(names)
     if mol is None:
         return {name: math.nan for name in names}
-    if "QED" in names and "logP" in names:  # QED computes Crippen logP on the way: use it once
-        parts = QED.properties(mol)
-        shared = {"QED": float(QED.qed(mol, qedProperties=parts)), "logP": float(parts.ALOGP)}
-        return {name: shared[name] if name in shared else PROPERTY_FUNCTIONS[name](mol) for name in names}
-    return {name: PROPERTY_FUNCTIONS[name](mol) for name in names}
+    if "QED" not in names:
+        return {name: PROPERTY_FUNCTIONS[name](mol) for name in names}
+    parts = qed_properties(mol)  # QED computes Crippen logP and the weight on the way: use them once
+    shared = {"QED": float(QED.qed(mol, qedProperties=parts))}
+    if not has_hydrogen_atoms(mol):  # then QED's parts were computed on this very molecule
+        shared.update(logP=float(parts.ALOGP), MW=float(parts.MW))
+    return {name: shared[name] if name in shared else PROPERTY_FUNCTIONS[name](mol) for name in names}
+
+
+def load_property_tables(names: Iterable[str]) -> None:
+    """Load the tables behind the named properties (SA's fragment scores, QED's alert catalogue) now.
+
+    Worker processes forked afterwards share them instead of each loading its own copy.
+    """
+    names = set(names)
+    if "SA" in names:
+        _sascorer()
+    if "QED" in names:
+        _structural_alerts()
 
 
 def _row(args: tuple[str, tuple[str, ...]]) -> dict[str, float]:

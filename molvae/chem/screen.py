@@ -1,6 +1,6 @@
 """Fast substructure searches over long pattern lists, with answers equal to the plain search.
 
-Matching hundreds of SMARTS one by one dominates the MOSES filters and QED's structural alerts.
+Matching hundreds of SMARTS one by one dominates the MOSES filters.
 RDKit's pattern fingerprint has the property that a query matching a molecule has all its bits set
 in the molecule's fingerprint, so one vectorised bit test over every pattern at once rules most of
 them out; only the rest are searched. The screen never drops a true match.

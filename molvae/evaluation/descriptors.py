@@ -19,7 +19,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from molvae.chem.fingerprints import morgan_bits
 from molvae.chem.molecules import parse_smiles
-from molvae.chem.properties import logp, molecular_weight, sa_score
+from molvae.chem.properties import has_hydrogen_atoms, logp, molecular_weight, qed_properties, sa_score
 from molvae.devices import resolve_device, torch_threads
 from molvae.evaluation.filters import passes_filters
 from molvae.parallel import worker_context
@@ -35,8 +35,8 @@ def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> di
     mol = parse_smiles(smiles)
     if mol is None:
         return None
-    qed_props = QED.properties(mol)
-    has_h = any(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())
+    qed_props = qed_properties(mol)
+    has_h = has_hydrogen_atoms(mol)
     row: dict[str, Any] = {
         "smiles": Chem.MolToSmiles(mol),
         "fingerprint": np.packbits(morgan_bits(mol, 2, 1024).astype(bool)),
@@ -45,7 +45,7 @@ def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> di
         "logP": logp(mol) if has_h else float(qed_props.ALOGP),
         "SA": sa_score(mol),
         "QED": float(QED.qed(mol, qedProperties=qed_props)),
-        "weight": molecular_weight(mol),
+        "weight": molecular_weight(mol) if has_h else float(qed_props.MW),
     }
     if filters:
         row["passes"] = passes_filters(mol)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from molvae.chem.molecules import validate
-from molvae.chem.properties import molecule_properties
+from molvae.chem.properties import load_property_tables, molecule_properties
 from molvae.errors import match_name
 from molvae.parallel import worker_context
 from molvae.representations import get_representation
@@ -58,7 +58,10 @@ class RowBuilder:
         self.raw_format, self.names = raw_format, output_properties(properties)
         workers = workers if workers is not None else (os.cpu_count() or 1) if expected >= PARALLEL_FROM else 1
         self.workers = max(1, workers)
-        self.pool = worker_context().Pool(self.workers) if self.workers > 1 else None
+        self.pool = None
+        if self.workers > 1:
+            load_property_tables(self.names)  # once, before the workers are forked
+            self.pool = worker_context().Pool(self.workers)
         self.raws: list[str] = []
         self.rows: dict[str, Row] = {}
         self.pending: list = []

@@ -28,6 +28,25 @@ def test_properties_of_ethanol():
     assert 0 < props["QED"] < 1 and 1 <= props["SA"] <= 10
 
 
+# molecules with explicit hydrogens, charges, isotopes, stereo and many structural alerts
+UNUSUAL = ["[H]OC([H])([H])C", "[2H]C([2H])([2H])O", "C[N+](C)(C)CC(=O)[O-]", "O=[N+]([O-])c1ccc(N=Nc2ccccc2)cc1",
+           "CCOP(=S)(OCC)Oc1ccccc1", "ClCC(=O)Nc1ccccc1", "O=C1C=CC(=O)C=C1", "C[C@H](N)C(=O)O", "OO",
+           "C1CCCCCCCCCCC1", "c1ccc2c(c1)[nH]c1ccccc12", "N#CC(C#N)=Cc1ccccc1", "CC(=O)SC", "[Na+].[Cl-]"]
+
+
+def test_qed_and_its_parts_equal_rdkits_own(moses_test_smiles):
+    from rdkit import Chem
+    from rdkit.Chem import QED, Crippen, Descriptors
+
+    from molvae.chem.properties import molecule_properties, qed_properties
+
+    for smiles in UNUSUAL + moses_test_smiles:
+        mol = Chem.MolFromSmiles(smiles)
+        assert qed_properties(mol) == QED.properties(mol), smiles
+        values = molecule_properties(mol, ["QED", "logP", "MW"])
+        assert values == {"QED": QED.qed(mol), "logP": Crippen.MolLogP(mol), "MW": Descriptors.MolWt(mol)}, smiles
+
+
 def test_properties_are_nan_for_invalid_molecules():
     assert all(math.isnan(v) for v in compute_properties("C1CC").values())
 
