@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 from rdkit import Chem
-from rdkit.Chem import QED, Descriptors, rdmolops
+from rdkit.Chem import Descriptors, rdmolops
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from molvae.chem.fingerprints import morgan_bits
 from molvae.chem.molecules import parse_smiles
-from molvae.chem.properties import has_hydrogen_atoms, logp, molecular_weight, qed_properties, sa_score
+from molvae.chem.properties import molecule_properties
 from molvae.devices import resolve_device, torch_threads
 from molvae.evaluation.filters import passes_filters
 from molvae.parallel import worker_context
@@ -35,17 +35,16 @@ def describe(smiles: str, filters: bool = True, descriptors: bool = False) -> di
     mol = parse_smiles(smiles)
     if mol is None:
         return None
-    qed_props = qed_properties(mol)
-    has_h = has_hydrogen_atoms(mol)
+    properties = molecule_properties(mol, ("logP", "SA", "QED", "MW"))  # QED's logP and weight shared
     row: dict[str, Any] = {
         "smiles": Chem.MolToSmiles(mol),
         "fingerprint": np.packbits(morgan_bits(mol, 2, 1024).astype(bool)),
         "fragments": Chem.MolToSmiles(rdmolops.FragmentOnBRICSBonds(mol)).split("."),
         "scaffold": _scaffold(mol, MurckoScaffold),
-        "logP": logp(mol) if has_h else float(qed_props.ALOGP),
-        "SA": sa_score(mol),
-        "QED": float(QED.qed(mol, qedProperties=qed_props)),
-        "weight": molecular_weight(mol) if has_h else float(qed_props.MW),
+        "logP": properties["logP"],
+        "SA": properties["SA"],
+        "QED": properties["QED"],
+        "weight": properties["MW"],
     }
     if filters:
         row["passes"] = passes_filters(mol)
