@@ -84,7 +84,7 @@ def qed_properties(mol: Chem.Mol) -> QED.QEDproperties:
         ALOGP=Crippen.MolLogP(mol),  # type: ignore[attr-defined]  # missing from RDKit's stubs
         HBA=sum(len(mol.GetSubstructMatches(acceptor)) for acceptor in QED.Acceptors),
         HBD=rdmd.CalcNumHBD(mol),
-        PSA=MolSurf.TPSA(mol),
+        PSA=MolSurf.TPSA(mol),  # type: ignore[attr-defined]  # missing from RDKit's stubs
         ROTB=rdmd.CalcNumRotatableBonds(mol, rdmd.NumRotatableBondsOptions.Strict),
         AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
         ALERTS=len(_structural_alerts().GetMatches(mol)),
@@ -114,7 +114,7 @@ def molecule_properties(mol: Chem.Mol | None, names: Iterable[str] = ("logP", "Q
     parts = qed_properties(mol)  # QED computes Crippen logP and the weight on the way: use them once
     shared = {"QED": float(QED.qed(mol, qedProperties=parts))}
     if not has_hydrogen_atoms(mol):  # then QED's parts were computed on this very molecule
-        shared.update(logP=float(parts.ALOGP), MW=float(parts.MW))
+        shared.update(logP=float(parts.ALOGP), MW=float(parts.MW))  # type: ignore[attr-defined]  # fields not in the stubs
     return {name: shared[name] if name in shared else PROPERTY_FUNCTIONS[name](mol) for name in names}
 
 
