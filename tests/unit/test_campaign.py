@@ -1,0 +1,46 @@
+"""The training campaign's log keeps counting steps and molecules across phases."""
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import torch
+
+SCRIPT = Path(__file__).parents[2] / "training" / "campaign.py"
+
+
+def load_campaign(run_dir: Path):
+    spec = importlib.util.spec_from_file_location("campaign", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.RUN = run_dir
+    return module
+
+
+def write_log(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["date", "command", "hardware", "minutes", "steps_from",
+                                                    "steps_to", "molecules_seen", "val_neg_elbo"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_killed_stretch_of_a_later_phase_is_logged_after_the_earlier_phases(tmp_path):
+    campaign = load_campaign(tmp_path)
+    before = campaign.STEPS_BEFORE
+    earlier = {"date": "d", "command": "c", "hardware": "h", "minutes": "90.0", "steps_from": str(before - 5000),
+               "steps_to": str(before), "molecules_seen": str(before * campaign.BATCH), "val_neg_elbo": "23.7"}
+    write_log(tmp_path / "log.csv", [earlier])
+    assert campaign.progress() == {"step": before, "minutes": 0.0}  # a new phase starts from the last one's end
+    campaign.recover_unlogged("2 cores")
+    assert len(list(csv.DictReader((tmp_path / "log.csv").open()))) == 1  # nothing unlogged yet
+
+    torch.save({"trainer": {"progress": {"step": 500, "minutes": 3.0}}}, tmp_path / "last.pt")
+    campaign.recover_unlogged("2 cores")
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert len(rows) == 2
+    assert (int(rows[1]["steps_from"]), int(rows[1]["steps_to"])) == (before, before + 500)
+    assert float(rows[1]["minutes"]) == 3.0  # this phase's minutes, not the earlier phases' 90
+    assert int(rows[1]["molecules_seen"]) == (before + 500) * campaign.BATCH
+    campaign.recover_unlogged("2 cores")
+    assert len(list(csv.DictReader((tmp_path / "log.csv").open()))) == 2  # logged once
