@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument("--init-from", metavar="CHECKPOINT",
                    help="fine-tune: start from this model's weights, size, vocabulary and conditions "
-                        "('bundled', 'selfies' or 'property-head' for a shipped model)")
+                        "('bundled', 'selfies' or 'property-head' for a shipped model); --word-dropout and "
+                        "--prior may differ from the start model's")
     p.add_argument("--limit", type=int, help="use only the first N molecules of the file")
     p.add_argument("--model", default=RunConfig.model, choices=[m for m in MODELS if m != PropertyHeadVAE.model_name],
                    help=f"model type (default: {RunConfig.model})")

@@ -105,7 +105,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
             raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
         encoder = ConditionEncoder.from_dict(start["conditions"])
         run = RunConfig(data=str(data), model=start["model_name"],
-                        model_config={**start["config"], **_prior_settings(model_config)},
+                        model_config=_fine_tuning_config(start["config"], model_config),
                         conditions=list(encoder.continuous), labels=list(encoder.categorical),
                         init_from=str(init_from), **common)
     else:
@@ -164,9 +164,24 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     return summary
 
 
-def _prior_settings(model_config: dict | None) -> dict:
-    """The training-prior keys of a model configuration: what fine-tuning may change in the start model."""
-    return {k: v for k, v in (model_config or {}).items() if k in ("prior", "prior_components")}
+FINE_TUNABLE = ("word_dropout", "prior", "prior_components")  # training-time settings, not architecture
+
+
+def _fine_tuning_config(start: dict, model_config: dict | None) -> dict:
+    """The start model's configuration with the settings fine-tuning may change (word dropout, the
+    training prior); an architecture setting that differs from the start model's is an error rather
+    than silently ignored."""
+    model_config = model_config or {}
+    for key, value in model_config.items():
+        if key not in FINE_TUNABLE and key in start and start[key] != value:
+            changeable = ", ".join(_option(k) for k in FINE_TUNABLE)
+            raise MolvaeError(f"{_option(key)} {value} differs from the start model's {start[key]}: fine-tuning "
+                              f"keeps its architecture (it may change {changeable})")
+    return {**start, **{k: v for k, v in model_config.items() if k in FINE_TUNABLE}}
+
+
+def _option(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def _load_start_weights(net, state_dict: dict) -> None:

@@ -116,6 +116,20 @@ def test_fine_tuning_starts_from_the_checkpoint_and_keeps_its_vocabulary(tiny_ru
     assert moved < 1e-3  # a vanishing learning rate leaves the starting weights (not a fresh initialisation)
 
 
+def test_fine_tuning_may_change_word_dropout_but_not_the_architecture(tiny_run, tmp_path, moses_train_file):
+    quick = TrainConfig(epochs=1, lr=1e-9, warmup_steps=1, show_progress=False, diagnostic_molecules=5, device="cpu")
+    start = read_checkpoint(tiny_run["model"])
+    train(moses_train_file, tmp_path / "run", init_from=tiny_run["model"], model_config={"word_dropout": 0.0},
+          train_config=quick, limit=200)
+    tuned = read_checkpoint(tmp_path / "run" / "last.pt")["config"]
+    assert tuned == {**start["config"], "word_dropout": 0.0}
+    wider = start["config"]["latent_dim"] * 2
+    with pytest.raises(MolvaeError, match=f"--latent-dim {wider} differs from the start model's"):
+        train(moses_train_file, tmp_path / "other", init_from=tiny_run["model"], model_config={"latent_dim": wider},
+              train_config=quick)
+    assert not (tmp_path / "other" / "last.pt").exists()
+
+
 def test_ctrl_c_saves_the_finished_steps_for_resume(moses_train_file, tmp_path, monkeypatch):
     real_step = Trainer._step
 
