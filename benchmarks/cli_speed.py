@@ -10,6 +10,14 @@ Times, with the bundled model on the CPU:
 
 Each figure is min / median / max wall-clock seconds of ``--repeats`` runs, and molecules per second
 from the median.
+
+``--floor`` measures instead what ``molvae sample -n 20000`` cannot do without: start-up (a whole
+``sample -n 1``), decoding per string on one thread, RDKit validation per string and each default
+property per valid molecule, all on the same ``--floor-strings`` decoded strings. With the raw
+validity that gives the CPU-seconds of the exact work and the fastest wall time on ``--cores``
+cores if they were shared perfectly.
+
+    python benchmarks/cli_speed.py --floor -o benchmarks/results/sample_floor.json
 """
 
 from __future__ import annotations
@@ -24,7 +32,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
+import molvae as api
+from molvae.chem import silence_rdkit
+from molvae.chem.molecules import validate
+from molvae.chem.properties import load_property_tables, molecule_properties
 from molvae.datasets import moses_path, read_smiles
+from molvae.devices import torch_threads
+from molvae.generation.common import OUTPUT_PROPERTIES, seeded_generator
+from molvae.generation.sampler import decoding_precision
 
 
 def timed(cmd: list[str], repeats: int, fresh_cache: bool = False) -> dict[str, float]:
@@ -42,13 +59,60 @@ def timed(cmd: list[str], repeats: int, fresh_cache: bool = False) -> dict[str, 
             "max": round(max(seconds), 2)}
 
 
+def per_item_ms(function, items: list) -> tuple[float, list]:
+    started = time.perf_counter()
+    results = [function(item) for item in items]
+    return 1000 * (time.perf_counter() - started) / max(len(items), 1), results
+
+
+def sample_floor(strings: int, n: int, cores: int, molvae: list[str]) -> dict:
+    """The cheapest wall time of ``molvae sample -n n`` with its default columns on ``cores`` cores,
+    from measured parts (see the module docstring)."""
+    silence_rdkit()
+    startup = timed([*molvae, "sample", "-n", "1", "--no-properties", "-o", os.devnull], 1)["median"]
+    model = api.load_model(None)
+    z = torch.randn(strings, model.latent_dim, generator=seeded_generator(3))
+    c = model.conditions.encode({}, strings, seeded_generator(3)) if model.conditions else None
+    started = time.perf_counter()
+    with torch_threads(1), decoding_precision(model.device):
+        raws = [raw for start in range(0, strings, 1000)
+                for raw in model.generate(z[start:start + 1000], None if c is None else c[start:start + 1000],
+                                          generator=seeded_generator(3))]
+    decode_ms = 1000 * (time.perf_counter() - started) / strings
+    validate_ms, checks = per_item_ms(validate, raws)
+    molecules = [check.molecule for check in checks if check.valid]
+    load_property_tables(OUTPUT_PROPERTIES)
+    property_ms = {name: per_item_ms(lambda m, name=name: molecule_properties(m, [name]), molecules)[0]
+                   for name in OUTPUT_PROPERTIES}
+    together_ms = per_item_ms(lambda m: molecule_properties(m, OUTPUT_PROPERTIES), molecules)[0]
+    validity = len(molecules) / strings
+    per_molecule_ms = (decode_ms + validate_ms) / validity + together_ms
+    cpu_s = per_molecule_ms * n / 1000
+    return {"strings": strings, "raw_validity": round(validity, 4), "startup_s": startup,
+            "decode_ms_per_string": round(decode_ms, 3), "validate_ms_per_string": round(validate_ms, 3),
+            "property_ms_per_molecule": {k: round(v, 3) for k, v in property_ms.items()},
+            "all_properties_ms_per_molecule": round(together_ms, 3), "cpu_ms_per_molecule": round(per_molecule_ms, 3),
+            f"cpu_s_for_{n}": round(cpu_s, 1), "cores": cores,
+            "fastest_wall_s": round(startup + cpu_s / cores, 1),
+            "fastest_molecules_per_s": round(n / (startup + cpu_s / cores))}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("-o", "--out", help="JSON file for the timings")
     p.add_argument("--only", help="time only the commands whose name contains this text")
+    p.add_argument("--floor", action="store_true", help="measure the parts of sample -n 20000 instead")
+    p.add_argument("--floor-strings", type=int, default=5000, help="decoded strings the parts are measured on")
+    p.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     args = p.parse_args()
     molvae = [sys.executable, "-m", "molvae", "-q"]
+    if args.floor:
+        report = sample_floor(args.floor_strings, 20_000, args.cores, molvae)
+        print(json.dumps(report, indent=2))
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        return
     work = Path(tempfile.mkdtemp(prefix="cli_speed_"))
     test = work / "test10k.smi"
     test.write_text("\n".join(read_smiles(moses_path("test"), limit=10_000)) + "\n")

@@ -15,13 +15,18 @@ SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolat
                "fit-prior")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``molvae`` parser. With ``command``, only that subcommand's module is imported and given its
+    options (the others are known by name only), so a command does not load what the others need."""
     parser = argparse.ArgumentParser(prog="molvae", description="Variational autoencoders for molecular design.")
     parser.add_argument("--version", action="version", version=f"molvae {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
+        if command is not None and name != command:
+            commands.add_parser(name)
+            continue
         module = importlib.import_module(f"molvae.cli.{name.replace('-', '_')}")
         sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(sub)
@@ -32,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    words = [word for word in argv if not word.startswith("-")]  # the first is the subcommand
+    parser = build_parser(words[0] if words and words[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     if os.environ.get("RANK", "0") not in ("", "0"):

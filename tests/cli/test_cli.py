@@ -163,3 +163,14 @@ def test_every_command_takes_no_progress_and_bars_stay_off_the_log(tmp_path, cap
     assert run_cli("sample", "-n", 20, "-o", tmp_path / "s.csv", "--seed", 1, "--no-progress") == 0
     assert not progress.wanted(10_000)                            # --no-progress: off for the whole process
     assert "decoding" not in capsys.readouterr().err
+
+
+def test_sampling_starts_without_loading_what_only_optimisation_needs():
+    """`import molvae` and `molvae sample` leave scikit-learn (0.8 s to import) unloaded."""
+    script = ("import sys; import molvae; from molvae import sample; from molvae.cli.main import build_parser; "
+              "build_parser('sample'); print('sklearn' in sys.modules, callable(sample), 'optimize' in dir(molvae))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True", "True"]
+    assert callable(molvae.optimize) and molvae.TrainConfig().batch_size > 0
+    with pytest.raises(AttributeError, match="no attribute 'sampel'"):
+        molvae.sampel  # noqa: B018
