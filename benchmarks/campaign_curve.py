@@ -1,7 +1,7 @@
 """The training campaign's curve: validation −ELBO and FCD/Test against molecules seen (a PNG).
 
 Validation −ELBO comes from the campaign's ``metrics.csv`` files (every epoch end and every stop;
-phase 1's in ``training/campaign/phase1/``);
+each finished phase's in ``training/campaign/phaseN/``, the current one's in ``training/campaign/``);
 FCD/Test points from ``benchmarks/results/campaign_fcd.csv``, one row per ``molvae benchmark moses``
 run of a campaign checkpoint (molecules_seen, fcd_test, samples, command).
 
@@ -29,11 +29,19 @@ def campaign_constants() -> tuple[int, int]:
 
 
 def validation_curve() -> pd.DataFrame:
-    """Molecules seen and validation −ELBO of every phase: phase 1 from ``phase1/``, then the current one."""
+    """Molecules seen and validation −ELBO of every phase: the finished ones (``phase1/``, ``phase2/``,
+    …, each ran to the end of its schedule, so its last step is its length), then the current one."""
     steps_before, batch = campaign_constants()
-    parts = [(ROOT / "training/campaign/phase1/metrics.csv", 0), (ROOT / "training/campaign/metrics.csv", steps_before)]
-    frames = [pd.read_csv(path).assign(seen=lambda m, o=offset: (o + m["step"]) * batch)
-              for path, offset in parts if path.exists()]
+    run = ROOT / "training/campaign"
+    finished = sorted(run.glob("phase*/metrics.csv"), key=lambda path: int(path.parent.name.removeprefix("phase")))
+    frames, offset = [], 0
+    for path in finished:
+        metrics = pd.read_csv(path)
+        frames.append(metrics.assign(seen=(offset + metrics["step"]) * batch))
+        offset += int(metrics["step"].max())
+    if (run / "metrics.csv").exists():
+        metrics = pd.read_csv(run / "metrics.csv")
+        frames.append(metrics.assign(seen=(steps_before + metrics["step"]) * batch))
     return pd.concat(frames, ignore_index=True)[["seen", "val_neg_elbo"]]
 
 
