@@ -80,6 +80,9 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--json", type=Path, help="write the scores of both here")
     args = p.parse_args()
+    missing = [name for name in ("samples.csv", "metrics.json") if not (args.run / name).is_file()]
+    if missing:
+        raise SystemExit(f"{args.run} has no {' or '.join(missing)}: give a `molvae benchmark moses` output folder")
     patch_for_current_libraries()
     here = Path(__file__).resolve().parent  # benchmarks/moses.py would shadow the package
     sys.path = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
