@@ -1,12 +1,15 @@
-"""Priors p(z): the standard normal, the VampPrior learned during training, or a Gaussian mixture
-fitted after training to where the encoder actually puts molecules (the aggregate posterior).
+"""Priors p(z): the standard normal, the VampPrior learned during training, or, fitted after
+training to where the encoder actually puts molecules (the aggregate posterior), a Gaussian mixture
+or the exemplar prior (the encoder's posteriors at the training molecules themselves).
 
 A VAE trained against N(0, I) rarely fills it: decoding z ~ N(0, I) then lands in regions the
 decoder never saw during training ("prior holes"), and the samples look less like the data. Two
 remedies: train against a VampPrior (Tomczak & Welling 2018), a mixture of the encoder's own
 posteriors at K learned pseudo-inputs, so the prior follows the encoder; or fit an ex-post density
 to encoded training molecules (a full-covariance Gaussian mixture, as in Ghosh et al. 2020) and
-sample where the decoder is at home. Priors are plain data (``to_dict``; a VampPrior's pseudo-inputs
+sample where the decoder is at home; or sample the aggregate posterior itself, (1/N) Σ_n q(z | x_n),
+by encoding random training molecules (an exemplar prior, as in Norouzi et al. 2020), each with its
+own conditions. Priors are plain data (``to_dict``; a VampPrior's pseudo-inputs
 are model weights), so a checkpoint stores them beside the weights.
 """
 
@@ -23,7 +26,8 @@ from molvae.core.gaussian import DiagonalGaussian, gaussian_log_density, standar
 from molvae.errors import MolvaeError
 
 TRAINING_PRIORS = ("standard", "vamp")    # what a model can be trained against
-PRIOR_KINDS = (*TRAINING_PRIORS, "mixture")  # what samples can be drawn from
+FITTED_PRIORS = ("mixture", "exemplar")  # what can be fitted after training and stored with the model
+PRIOR_KINDS = (*TRAINING_PRIORS, *FITTED_PRIORS)  # what samples can be drawn from
 
 
 class StandardNormal:
@@ -136,13 +140,50 @@ class GaussianMixturePrior:
                 "scale_tril": self.scale_tril.float(), "info": self.info}
 
 
+class ExemplarPrior:
+    """p(z) = (1/N) Σ_n N(z; μ(x_n), (s σ(x_n))²): the encoder's posteriors at N training molecules.
+
+    With spread s = 1 this is the aggregate posterior q(z) exactly; s > 1 widens each posterior, so
+    fewer draws decode back to their own training molecule (more novel samples, less like the data).
+    The molecules are stored by reference (``data``: ``moses`` for the shipped training split, or a
+    file path) and encoded when drawn; this class holds the reference and the torch part of a draw.
+    """
+
+    kind = "exemplar"
+
+    def __init__(self, data: str, spread: float = 1.0, smiles_column: str | None = None, limit: int | None = None,
+                 info: dict[str, Any] | None = None):
+        if not isinstance(data, str) or not data or not isinstance(spread, int | float) or not spread > 0 \
+                or not math.isfinite(spread) or (limit is not None and (not isinstance(limit, int) or limit < 1)):
+            raise MolvaeError("the exemplar prior is corrupt (it needs a data reference, a positive spread "
+                              "and an optional positive limit)")
+        self.data, self.spread, self.smiles_column, self.limit = data, float(spread), smiles_column, limit
+        self.info = dict(info or {})  # how many molecules the model could read, for the record
+
+    @property
+    def components(self) -> int | str:
+        return self.info.get("molecules", "?")
+
+    def perturb(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One z per encoded molecule, drawn from its posterior widened by the spread."""
+        noise = torch.randn(mu.shape, generator=generator)
+        return mu + self.spread * torch.exp(0.5 * logvar) * noise
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "data": self.data, "spread": self.spread, "smiles_column": self.smiles_column,
+                "limit": self.limit, "info": self.info}
+
+
 def prior_from_dict(data: dict[str, Any] | None, latent_dim: int):
     """The fitted prior a checkpoint stores, or None where it stores none (the model then samples from
     the prior it was trained against); a damaged one is a clear error."""
     if not data or data.get("kind") in TRAINING_PRIORS:
         return None
-    if not isinstance(data, dict) or data.get("kind") != "mixture":
+    if not isinstance(data, dict) or data.get("kind") not in FITTED_PRIORS:
         raise MolvaeError(f"the checkpoint's prior is corrupt or of an unknown kind ({str(data)[:60]})")
+    if data["kind"] == "exemplar":
+        fields = {k: data.get(k) for k in ("data", "spread", "smiles_column", "limit", "info")}
+        return ExemplarPrior(**fields)
     try:
         prior = GaussianMixturePrior(data["weights"], data["means"], data["scale_tril"], data.get("info"))
     except (KeyError, TypeError, ValueError, RuntimeError):

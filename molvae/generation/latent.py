@@ -1,8 +1,8 @@
-"""Working in latent space: encode molecules, reconstruct them, interpolate, sample neighbourhoods."""
+"""Working in latent space: reconstruct molecules, interpolate, sample neighbourhoods (encoding itself
+lives in :mod:`molvae.generation.encoding`)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -10,63 +10,21 @@ import pandas as pd
 import torch
 
 from molvae.chem.molecules import validate
-from molvae.errors import InvalidMoleculeError, MolvaeError
-from molvae.generation.common import condition_matrix, resolve_model, seeded_generator
+from molvae.errors import MolvaeError
+from molvae.generation.common import resolve_model, seeded_generator
+from molvae.generation.encoding import encode_with_conditions
 from molvae.generation.sampler import decode
 from molvae.models.base import MoleculeVAE
-from molvae.progress import progress
-
-log = logging.getLogger(__name__)
 
 ModelArg = MoleculeVAE | str | Path | None
-
-
-@torch.no_grad()
-def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
-           skip_invalid: bool = False, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    """Posterior parameters (mu, logvar) for molecules, and the indices of the molecules encoded.
-
-    A molecule RDKit cannot parse, or with a token outside the model's vocabulary, raises an error
-    naming it (and the token and position), or is skipped with a warning when ``skip_invalid``.
-    """
-    model = resolve_model(model)
-    model.eval()
-    items, kept, canonical = [], [], []
-    for i, s in enumerate(smiles):
-        try:
-            checked = validate(s)
-            if not checked.valid:
-                raise InvalidMoleculeError(f"molecule {i + 1} ({s!r}) is invalid: {checked.reason}")
-            items.append(model.featurizer.featurize(checked.smiles))
-        except InvalidMoleculeError as err:
-            if not skip_invalid:
-                raise
-            log.warning("skipped: %s", err)
-            continue
-        kept.append(i)
-        canonical.append(checked.smiles)
-    if not items:
-        raise MolvaeError("no molecule could be encoded")
-    c = condition_matrix(model, canonical, conditions)
-    mus, logvars = [], []
-    with progress(total=len(items), desc="encoding") as bar:
-        for start in range(0, len(items), batch_size):
-            cb = c[start:start + batch_size] if c is not None else None
-            batch = model.batch_to_device(model.featurizer.collate(items[start:start + batch_size], cb))
-            mu, logvar = model.encode(batch)
-            mus.append(mu.float().cpu())
-            logvars.append(logvar.float().cpu())
-            bar.update(len(mu))
-    return torch.cat(mus), torch.cat(logvars), kept
 
 
 def reconstruct(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
                 greedy: bool = True, skip_invalid: bool = False) -> pd.DataFrame:
     """Encode molecules to their posterior means and decode them again; ``match`` marks exact recovery."""
     model = resolve_model(model)
-    mu, _, kept = encode(model, smiles, conditions, skip_invalid)
+    mu, _, kept, c = encode_with_conditions(model, smiles, conditions, skip_invalid)
     inputs = [smiles[i] for i in kept]
-    c = condition_matrix(model, [validate(s).smiles for s in inputs], conditions)
     out = decode(model, mu, c, greedy=greedy)
     out.insert(0, "input", inputs)
     out.insert(3, "match", [validate(s).smiles == r for s, r in zip(inputs, out["smiles"], strict=True)])
@@ -99,10 +57,9 @@ def interpolate(model: ModelArg, start: str, end: str, steps: int = 10, method: 
     if method not in INTERPOLATIONS:
         raise MolvaeError(f"unknown interpolation method {method!r}; choose one of: {', '.join(INTERPOLATIONS)}")
     model = resolve_model(model)
-    mu, _, _ = encode(model, [start, end], conditions)
+    mu, _, _, c = encode_with_conditions(model, [start, end], conditions)
     t = torch.linspace(0, 1, steps)
     z = mu[0] + t[:, None] * (mu[1] - mu[0]) if method == "linear" else slerp(mu[0], mu[1], t)
-    c = condition_matrix(model, [validate(start).smiles, validate(end).smiles], conditions)
     if c is not None:
         c = c[0] + t[:, None] * (c[1] - c[0])
     out = decode(model, z, c, greedy=greedy)
@@ -118,10 +75,9 @@ def neighbours(model: ModelArg, smiles: str, n: int = 20, radius: float = 0.5,
     if radius < 0:
         raise MolvaeError(f"radius must be ≥ 0, got {radius}")
     model = resolve_model(model)
-    mu, _, _ = encode(model, [smiles], conditions)
+    mu, _, _, c = encode_with_conditions(model, [smiles], conditions)
     noise = torch.randn(n, model.latent_dim, generator=seeded_generator(seed))
     z = mu + radius * noise
-    c = condition_matrix(model, [validate(smiles).smiles], conditions)
     out = decode(model, z, c.expand(n, -1) if c is not None else None, greedy=greedy)
     out.insert(0, "distance", (radius * noise).norm(dim=1).numpy().round(4))
     return out

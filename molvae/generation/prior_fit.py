@@ -1,24 +1,29 @@
-"""Fit a model's sampling prior after training: a full-covariance Gaussian mixture over the latent
-points its encoder gives real molecules (one draw z ~ q(z|x) each), i.e. an estimate of the
-aggregate posterior. Decoding from it avoids the regions of N(0, I) the decoder never saw.
+"""Fit a model's sampling prior after training, to where its encoder puts real molecules (the
+aggregate posterior), so that decoding avoids the regions of N(0, I) the decoder never saw:
 
-scikit-learn does the fitting (imported here only, so ``import molvae`` stays free of it); the
-result is a :class:`molvae.core.priors.GaussianMixturePrior` of plain tensors.
+- ``mixture``: a full-covariance Gaussian mixture over one z ~ q(z|x) per molecule (an estimate of
+  the aggregate posterior; scikit-learn fits it, imported here only, so ``import molvae`` stays free
+  of it), a :class:`molvae.core.priors.GaussianMixturePrior` of plain tensors;
+- ``exemplar``: the aggregate posterior itself. Each draw encodes a random training molecule and
+  decodes z ~ N(μ(x), (s σ(x))²) with that molecule's own conditions (logP, QED, SA), so z and the
+  conditions fit each other; the prior stores only a reference to the molecules and the spread s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from molvae.core.priors import GaussianMixturePrior
+from molvae.core.priors import ExemplarPrior, GaussianMixturePrior
+from molvae.datasets import read_molecules, resolve_data_path
 from molvae.errors import MolvaeError
-from molvae.generation.common import resolve_model, seeded_generator
-from molvae.generation.latent import encode
+from molvae.generation.common import condition_matrix, resolve_model, seeded_generator
+from molvae.generation.encoding import encode, encode_with_conditions
 from molvae.models.base import MoleculeVAE
 
 log = logging.getLogger(__name__)
@@ -54,4 +59,54 @@ def fit_prior(model: MoleculeVAE | str | Path | None, smiles: Sequence[str], com
                                 torch.from_numpy(mixture.means_), torch.from_numpy(scale_tril), info)
 
 
-__all__ = ["fit_prior"]
+def fit_exemplar_prior(model: MoleculeVAE | str | Path | None, data: str, spread: float = 1.0,
+                       smiles_column: str | None = None, limit: int | None = None,
+                       check: int = 1000) -> ExemplarPrior:
+    """An exemplar prior over the molecules of ``data`` (``moses`` for the shipped training split, or a
+    molecule file, stored as an absolute path). The first ``check`` molecules are encoded to make sure
+    the model reads the file; the molecules themselves are encoded only when samples are drawn."""
+    model = resolve_model(model)
+    reference = data if str(data).startswith("moses") else str(resolve_data_path(data).resolve())
+    if not spread > 0:
+        raise MolvaeError(f"the spread must be positive, got {spread}")
+    molecules = exemplar_molecules(reference, smiles_column, limit)
+    try:
+        _, _, kept = encode(model, molecules[:check], skip_invalid=True)
+    except MolvaeError as err:
+        raise MolvaeError(f"cannot fit an exemplar prior: {err} (of the first {min(check, len(molecules))} "
+                          f"molecules of {data})") from None
+    info = {"molecules": len(molecules), "readable_of_first": [len(kept), min(check, len(molecules))]}
+    log.info("exemplar prior over %d molecules of %s, spread %g", len(molecules), data, spread)
+    return ExemplarPrior(reference, spread, smiles_column, limit, info)
+
+
+@lru_cache(maxsize=2)
+def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int | None = None) -> list[str]:
+    """The SMILES an exemplar prior draws from, read once per process."""
+    smiles = read_molecules(resolve_data_path(data), smiles_column, limit)["smiles"].tolist()
+    if not smiles:
+        raise MolvaeError(f"the exemplar prior's molecule file {data} holds no molecules")
+    return smiles
+
+
+def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: Mapping[str, float | str],
+                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``n`` latent points and their condition vectors from an exemplar prior: random molecules of its
+    data, each encoded with its own conditions and drawn from its widened posterior. Conditions the
+    user fixes replace the molecule's own (z then keeps the shape of a molecule with other properties)."""
+    molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
+    zs, cs, found = [], [], 0
+    for _ in range(10):
+        picks = torch.randint(len(molecules), (n - found,), generator=generator).tolist()
+        mu, logvar, kept, own = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
+        zs.append(prior.perturb(mu, logvar, generator))
+        if model.conditions:
+            cs.append(condition_matrix(model, [molecules[picks[i]] for i in kept], conditions) if conditions else own)
+        found += len(kept)
+        if found == n:
+            return torch.cat(zs), torch.cat(cs) if cs else None
+    raise MolvaeError(f"the model cannot read the exemplar prior's molecules ({prior.data}); "
+                      "use --prior standard or fit the prior to other molecules")
+
+
+__all__ = ["exemplar_draw", "fit_exemplar_prior", "fit_prior"]

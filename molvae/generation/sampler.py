@@ -1,4 +1,4 @@
-"""Batched sampling from the model's prior (N(0, I), or a mixture fitted after training), optionally
+"""Batched sampling from the model's prior (N(0, I), or a prior fitted after training), optionally
 conditioned, and decoding of given z."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from molvae.core.priors import PRIOR_KINDS, StandardNormal
+from molvae.core.priors import FITTED_PRIORS, PRIOR_KINDS, StandardNormal
 from molvae.devices import bf16_autocast_helps, torch_threads
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
+from molvae.generation.prior_fit import exemplar_draw
 from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
 from molvae.progress import progress
@@ -34,12 +35,14 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     records ``drawn`` (strings decoded) and ``raw_validity`` (valid share of all of them, the
     MOSES validity); ``redraw_invalid=False`` returns the first ``n`` draws as they are.
 
-    ``prior``: ``auto`` (the model's own: the mixture fitted by ``molvae fit-prior`` when the model
+    ``prior``: ``auto`` (the model's own: the prior fitted by ``molvae fit-prior`` when the model
     has one, else the prior it was trained against), ``standard`` (N(0, I)), ``vamp`` (the VampPrior
-    it was trained with) or ``mixture`` (the fitted one); asking for one the model lacks is an error.
+    it was trained with), ``mixture`` or ``exemplar`` (the fitted one); asking for one the model lacks
+    is an error.
 
     ``conditions`` fixes condition values (e.g. ``{"logP": 2.5}``) for a conditional model; those
-    left out are drawn from the training data's conditions stored with the model. ``precision``:
+    left out are drawn from the training data's conditions stored with the model (from the prior's
+    own molecules, for an exemplar prior). ``precision``:
     ``fp32``, ``bf16`` (about twice as fast), or ``auto``: bf16 on GPUs and on CPUs with native bf16
     instructions, else fp32.
     Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, and the
@@ -56,8 +59,11 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     source = sampling_prior(model, prior)
 
     def draw(count: int) -> pd.DataFrame:
-        z = source.sample(count, generator)
-        c = model.conditions.encode(conditions, count, generator) if model.conditions else None
+        if source.kind == "exemplar":
+            z, c = exemplar_draw(model, source, count, conditions, generator)
+        else:
+            z = source.sample(count, generator)
+            c = model.conditions.encode(conditions, count, generator) if model.conditions else None
         return decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
                       max_length=max_length, properties=properties, generator=decoding_generator,
                       precision=precision)
@@ -137,7 +143,8 @@ SAMPLING_PRIORS = ("auto", *PRIOR_KINDS)
 
 def sampling_prior(model: MoleculeVAE, name: str = "auto"):
     """The prior called ``name`` for this model: ``auto`` (its fitted prior, else the one it was trained
-    against), ``standard`` (N(0, I)), ``vamp`` (its learned VampPrior) or ``mixture`` (its fitted one)."""
+    against), ``standard`` (N(0, I)), ``vamp`` (its learned VampPrior), ``mixture`` or ``exemplar`` (its
+    fitted one)."""
     if name not in SAMPLING_PRIORS:
         raise MolvaeError(f"unknown prior {name!r}; choose one of: {', '.join(SAMPLING_PRIORS)}")
     if name == "standard":
@@ -145,16 +152,19 @@ def sampling_prior(model: MoleculeVAE, name: str = "auto"):
     if name == "vamp" and model.training_prior.kind != "vamp":
         raise MolvaeError("this model was not trained with a VampPrior (molvae train --prior vamp); "
                           "use --prior standard or auto")
-    if name == "mixture" and model.prior.kind != "mixture":
-        raise MolvaeError("this model has no fitted prior; fit one with 'molvae fit-prior' or use --prior standard")
+    if name in FITTED_PRIORS and model.prior.kind != name:
+        raise MolvaeError(f"this model has no fitted {name} prior; fit one with 'molvae fit-prior --kind {name}' "
+                          "or use --prior standard")
     chosen = model.training_prior if name == "vamp" else model.prior
     log.debug("sampling z from the %s", describe_prior(chosen))
     return chosen
 
 
 def describe_prior(prior) -> str:
-    """A few words for logs and reports: 'standard normal prior', 'learned 64-component VampPrior' or
-    'fitted 32-component mixture prior'."""
+    """A few words for logs and reports: 'standard normal prior', 'learned 64-component VampPrior',
+    'fitted 32-component mixture prior' or 'exemplar prior (1584663 molecules of moses, spread 1.2)'."""
+    if prior.kind == "exemplar":
+        return f"exemplar prior ({prior.components} molecules of {prior.data}, spread {prior.spread:g})"
     names = {"standard": "standard normal prior", "vamp": "learned {}-component VampPrior",
              "mixture": "fitted {}-component mixture prior"}
     return names[prior.kind].format(getattr(prior, "components", ""))

@@ -1,10 +1,14 @@
 """molvae fit-prior and sampling from a model's fitted prior."""
 
+from pathlib import Path
+
 import pandas as pd
 import torch
 
 import molvae
 from molvae.cli.main import main
+from molvae.generation.common import condition_matrix, seeded_generator
+from molvae.generation.prior_fit import exemplar_draw
 from molvae.training.checkpoint import read_checkpoint
 
 
@@ -27,7 +31,7 @@ def fitted(tiny_run, moses_train_file, tmp_path) -> str:
 
 def test_fit_prior_writes_a_model_whose_samples_come_from_the_mixture(tiny_run, moses_train_file, tmp_path, capsys):
     path = fitted(tiny_run, moses_train_file, tmp_path)
-    assert "fitted a 3-component prior to 400 molecules (0 skipped)" in capsys.readouterr().out
+    assert "fitted 3-component mixture prior (400 molecules encoded, 0 skipped)" in capsys.readouterr().out
     data = torch.load(path, weights_only=True)
     assert data["prior"]["kind"] == "mixture" and data["prior"]["means"].shape == (3, 16)
     model = molvae.load_model(path)
@@ -62,7 +66,7 @@ def test_fit_prior_bad_input_is_one_line_and_writes_nothing(tiny_run, tmp_path, 
                    "cannot fit a prior")
     assert not out.exists()
     one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", tiny_run["model"],
-                                   "--prior", "mixture"), "no fitted prior")
+                                   "--prior", "mixture"), "no fitted mixture prior")
     assert not (tmp_path / "s.csv").exists()
 
 
@@ -73,3 +77,49 @@ def test_a_corrupt_prior_block_is_a_one_line_error(tiny_run, moses_train_file, t
     torch.save(data, broken)
     capsys.readouterr()
     one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", broken), "prior is corrupt")
+
+
+def exemplar_fitted(tiny_run, moses_train_file, tmp_path, spread: float = 1.0) -> str:
+    out = tmp_path / f"exemplar_{spread}.pt"
+    assert run_cli("fit-prior", tiny_run["model"], "--data", moses_train_file, "--kind", "exemplar",
+                   "--spread", spread, "-o", out) == 0
+    return str(out)
+
+
+def test_exemplar_prior_decodes_the_posteriors_of_its_molecules_with_their_own_conditions(
+        tiny_run, moses_train_file, tmp_path, capsys):
+    path = exemplar_fitted(tiny_run, moses_train_file, tmp_path, spread=1e-6)
+    assert "exemplar prior (2000 molecules of /" in capsys.readouterr().out
+    model = molvae.load_model(path)
+    assert model.prior.kind == "exemplar" and model.prior.data == str(Path(moses_train_file).resolve())
+    z, c = exemplar_draw(model, model.prior, 30, {}, seeded_generator(3))
+    picks = torch.randint(2000, (30,), generator=seeded_generator(3)).tolist()
+    molecules = pd.read_csv(moses_train_file)["SMILES"]
+    mu, _, _ = molvae.encode(model, [molecules[i] for i in picks])
+    assert torch.allclose(z, mu, atol=1e-4)  # a vanishing spread leaves each molecule's posterior mean
+    assert torch.allclose(c, condition_matrix(model, [molecules[i] for i in picks]))
+    _, fixed = exemplar_draw(model, model.prior, 30, {"logP": 2.0}, seeded_generator(3))
+    assert torch.allclose(fixed[:, 1], c[:, 1]) and fixed[:, 0].unique().numel() == 1  # logP given, QED own
+    first = molvae.sample(model, 40, seed=5)
+    pd.testing.assert_frame_equal(first, molvae.sample(model, 40, seed=5))
+    assert first["valid"].all()
+
+
+def test_exemplar_prior_bad_input_is_one_line_and_writes_nothing(tiny_run, moses_train_file, tmp_path, capsys):
+    out = tmp_path / "out.pt"
+    invalid = tmp_path / "invalid.smi"
+    invalid.write_text("C1CC\nnot_a_molecule\n")
+    one_line_error(capsys, run_cli("fit-prior", tiny_run["model"], "--data", invalid, "--kind", "exemplar",
+                                   "-o", out), "cannot fit an exemplar prior")
+    one_line_error(capsys, run_cli("fit-prior", tiny_run["model"], "--data", moses_train_file, "--kind", "exemplar",
+                                   "--spread", 0, "-o", out), "spread must be positive")
+    assert not out.exists()
+    one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", tiny_run["model"],
+                                   "--prior", "exemplar"), "no fitted exemplar prior")
+    data = torch.load(exemplar_fitted(tiny_run, moses_train_file, tmp_path), weights_only=True)
+    data["prior"]["data"] = str(tmp_path / "moved.csv")
+    torch.save(data, tmp_path / "moved.pt")
+    capsys.readouterr()
+    one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", tmp_path / "moved.pt"),
+                   "moved.csv")
+    assert not (tmp_path / "s.csv").exists()

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from molvae.core.priors import GaussianMixturePrior, StandardNormal, prior_from_dict
+from molvae.core.priors import ExemplarPrior, GaussianMixturePrior, StandardNormal, prior_from_dict
 from molvae.errors import MolvaeError
 
 
@@ -58,6 +58,24 @@ def test_a_damaged_prior_block_is_a_clear_error(damage):
     data = two_component_prior().to_dict()
     damage(data)
     with pytest.raises(MolvaeError, match="prior"):
+        prior_from_dict(data, 2)
+
+
+def test_exemplar_prior_widens_each_posterior_by_its_spread_and_round_trips():
+    prior = ExemplarPrior("moses", spread=2.0, info={"molecules": 3})
+    mu, logvar = torch.tensor([[1.0, -1.0]]).expand(20000, 2), torch.log(torch.tensor([[0.25, 1.0]])).expand(20000, 2)
+    z = prior.perturb(mu, logvar, torch.Generator().manual_seed(0))
+    assert torch.allclose(z.mean(0), torch.tensor([1.0, -1.0]), atol=0.05)
+    assert torch.allclose(z.std(0), torch.tensor([1.0, 2.0]), atol=0.05)  # 2 × σ = 2 × (0.5, 1)
+    back = prior_from_dict(prior.to_dict(), 64)
+    assert (back.kind, back.data, back.spread, back.components) == ("exemplar", "moses", 2.0, 3)
+
+
+@pytest.mark.parametrize("damage", [{"spread": -1.0}, {"spread": float("nan")}, {"data": ""}, {"limit": 0},
+                                    {"data": 7}])
+def test_a_damaged_exemplar_prior_block_is_a_clear_error(damage):
+    data = ExemplarPrior("moses").to_dict() | damage
+    with pytest.raises(MolvaeError, match="exemplar prior is corrupt"):
         prior_from_dict(data, 2)
 
 

@@ -1,0 +1,70 @@
+"""Encoding molecules into the latent space: the posterior q(z|x) = N(mu, diag(exp(logvar))) of each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+
+from molvae.chem.molecules import validate
+from molvae.errors import InvalidMoleculeError, MolvaeError
+from molvae.generation.common import condition_matrix, resolve_model
+from molvae.models.base import MoleculeVAE
+from molvae.progress import progress
+
+log = logging.getLogger(__name__)
+
+ModelArg = MoleculeVAE | str | Path | None
+
+
+def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
+           skip_invalid: bool = False, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Posterior parameters (mu, logvar) for molecules, and the indices of the molecules encoded.
+
+    A molecule RDKit cannot parse, or with a token outside the model's vocabulary, raises an error
+    naming it (and the token and position), or is skipped with a warning when ``skip_invalid``.
+    """
+    mu, logvar, kept, _ = encode_with_conditions(model, smiles, conditions, skip_invalid, batch_size)
+    return mu, logvar, kept
+
+
+@torch.no_grad()
+def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
+                           skip_invalid: bool = False, batch_size: int = 1000
+                           ) -> tuple[torch.Tensor, torch.Tensor, list[int], torch.Tensor | None]:
+    """:func:`encode`, also returning the condition vectors the molecules were encoded with (None for an
+    unconditional model), so a caller that decodes them again need not compute their properties twice."""
+    model = resolve_model(model)
+    model.eval()
+    items, kept, canonical = [], [], []
+    for i, s in enumerate(smiles):
+        try:
+            checked = validate(s)
+            if not checked.valid:
+                raise InvalidMoleculeError(f"molecule {i + 1} ({s!r}) is invalid: {checked.reason}")
+            items.append(model.featurizer.featurize(checked.smiles))
+        except InvalidMoleculeError as err:
+            if not skip_invalid:
+                raise
+            log.warning("skipped: %s", err)
+            continue
+        kept.append(i)
+        canonical.append(checked.smiles)
+    if not items:
+        raise MolvaeError("no molecule could be encoded")
+    c = condition_matrix(model, canonical, conditions)
+    mus, logvars = [], []
+    with progress(total=len(items), desc="encoding") as bar:
+        for start in range(0, len(items), batch_size):
+            cb = c[start:start + batch_size] if c is not None else None
+            batch = model.batch_to_device(model.featurizer.collate(items[start:start + batch_size], cb))
+            mu, logvar = model.encode(batch)
+            mus.append(mu.float().cpu())
+            logvars.append(logvar.float().cpu())
+            bar.update(len(mu))
+    return torch.cat(mus), torch.cat(logvars), kept, c
+
+
+__all__ = ["encode", "encode_with_conditions"]
