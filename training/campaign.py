@@ -19,8 +19,11 @@ the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm restart
 those weights (``--init-from bundled`` at the time it began) with a fresh optimiser and a shorter,
 lower cosine schedule; ``STEPS_BEFORE`` counts phase 1's steps so that the log's molecules-seen
 column runs on across phases. Phase 2 ended at its step 20,000 (140,000 in all) and was exported;
-its metrics are in ``phase2/``. Phase 3 starts from that export with word dropout halved (0.2 → 0.1,
-so the decoder trains on inputs closer to the whole strings it sees when sampling) and lr 2e-4.
+its metrics are in ``phase2/``. Phase 3 started from that export with word dropout halved (0.2 → 0.1,
+so the decoder trains on inputs closer to the whole strings it sees when sampling) and lr 2e-4; it
+ended at its step 20,000 (160,000 in all), metrics in ``phase3/``. Phase 4 starts from the bundled
+model with no word dropout at all (the decoder then trains on exactly the prefixes it sees when
+sampling; free bits keep the latent in use) and lr 1.5e-4.
 A new phase starts when ``last.pt`` is absent.
 """
 
@@ -42,16 +45,17 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "training" / "campaign"
 TOTAL_STEPS = 20_000               # this phase's cosine schedule: 5.1 M molecules at batch 256
 BATCH = 256
-STEPS_BEFORE = 140_000             # optimisation steps of the earlier phases (phases 1-2: 35.8 M molecules)
+STEPS_BEFORE = 160_000             # optimisation steps of the earlier phases (phases 1-3: 40.96 M molecules)
 SETTINGS = ["--epochs", "1000", "--max-steps", str(TOTAL_STEPS), "--checkpoint-minutes", "5", "--no-progress",
             "--workers", "2"]  # data preparation, redone where its cache is missing
 # Phase 1 (from scratch) began with: --data moses --representation smiles --condition logP QED SA
 # --embed-dim 64 --encoder-hidden 256 --decoder-hidden 384 --latent-dim 64 --word-dropout 0.2
 # --batch-size 256 --lr 1e-3 --epoch-size 500000 --beta 0.5 --beta-warmup-steps 1 --free-bits 0.1
 # --patience 0 --seed 0 (and --max-steps 120000). Seed 0 keeps phase 1's validation split.
-# Phase 2 (warm restart from phase 1's export) began with --init-from bundled --lr 3e-4, otherwise as below.
-FIRST = ["--data", "moses", "--init-from", "bundled", "--word-dropout", "0.1", "--batch-size", str(BATCH),
-         "--lr", "2e-4", "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1",
+# Phase 2 (warm restart from phase 1's export) began with --init-from bundled --lr 3e-4, otherwise as below;
+# phase 3 with --word-dropout 0.1 --lr 2e-4.
+FIRST = ["--data", "moses", "--init-from", "bundled", "--word-dropout", "0.0", "--batch-size", str(BATCH),
+         "--lr", "1.5e-4", "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1",
          "--patience", "0", "--seed", "0"]
 LOG_COLUMNS = ["date", "command", "hardware", "minutes", "steps_from", "steps_to", "molecules_seen",
                "val_neg_elbo"]

@@ -30,8 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="decoding precision; auto: bf16 on GPUs and CPUs with native bf16, else fp32")
     p.add_argument("--prior", choices=SAMPLING_PRIORS, default="auto",
                    help="where z comes from: auto (the model's fitted prior if it has one, else the one it was "
-                        "trained against), standard (N(0, I)), vamp (its learned VampPrior) or mixture "
-                        "(the fitted one)")
+                        "trained against), standard (N(0, I)), vamp (its learned VampPrior), mixture or "
+                        "exemplar (the fitted one)")
     columns = p.add_mutually_exclusive_group()
     columns.add_argument("--properties", nargs="+", metavar="NAME",
                          help=f"property columns to compute (default: {' '.join(OUTPUT_PROPERTIES)})")

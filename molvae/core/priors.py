@@ -182,8 +182,8 @@ def prior_from_dict(data: dict[str, Any] | None, latent_dim: int):
     if not isinstance(data, dict) or data.get("kind") not in FITTED_PRIORS:
         raise MolvaeError(f"the checkpoint's prior is corrupt or of an unknown kind ({str(data)[:60]})")
     if data["kind"] == "exemplar":
-        fields = {k: data.get(k) for k in ("data", "spread", "smiles_column", "limit", "info")}
-        return ExemplarPrior(**fields)
+        return ExemplarPrior(data.get("data", ""), data.get("spread", 0.0), data.get("smiles_column"),
+                             data.get("limit"), data.get("info"))
     try:
         prior = GaussianMixturePrior(data["weights"], data["means"], data["scale_tril"], data.get("info"))
     except (KeyError, TypeError, ValueError, RuntimeError):

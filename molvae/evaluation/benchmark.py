@@ -19,6 +19,7 @@ from molvae.evaluation.baselines import GUACAMOL_BASELINES, GUACAMOL_COLUMNS, GU
 from molvae.evaluation.metrics import evaluate
 from molvae.evaluation.model_metrics import model_metrics
 from molvae.generation import sample
+from molvae.generation.sampler import describe_prior, sampling_prior
 from molvae.training.checkpoint import load_model
 
 
@@ -43,7 +44,8 @@ class BenchmarkResult:
         """The metrics beside the published MOSES and GuacaMol baselines, with their sources."""
         q = self.model_metrics
         return "\n".join([
-            f"# MOSES benchmark: {self.label}, {self.settings['samples']} samples, seed {self.settings['seed']}", "",
+            f"# MOSES benchmark: {self.label}, {self.settings['samples']} samples from the "
+            f"{self.settings['prior']}, seed {self.settings['seed']}", "",
             markdown_table(self.metrics, self.label), "",
             markdown_table(self.metrics, self.label, GUACAMOL_COLUMNS, GUACAMOL_BASELINES, GUACAMOL_SOURCE), "",
             (f"Invalid strings were re-drawn: {self.settings['drawn']} decoded for {self.settings['samples']} "
@@ -83,7 +85,7 @@ def benchmark_moses(model: str | Path | None = None, n: int = 30_000, seed: int 
                             iwae_molecules=iwae_molecules, k=100, seed=seed)
     seconds = {"sampling": round(sampled - started, 1), "metrics": round(scored - sampled, 1),
                "model_metrics": round(time.perf_counter() - scored, 1)}
-    settings = {"model": str(model) if model else "bundled", "samples": n, "seed": seed, "drawn": frame.attrs["drawn"],
-                "reference_limit": reference_limit}
+    settings = {"model": str(model) if model else "bundled", "prior": describe_prior(sampling_prior(net)),
+                "samples": n, "seed": seed, "drawn": frame.attrs["drawn"], "reference_limit": reference_limit}
     label = f"molvae ({Path(model).name if model else 'bundled'})"
     return BenchmarkResult(label, frame, metrics, quality, seconds, settings, details, net)

@@ -76,7 +76,6 @@ def fit_exemplar_prior(model: MoleculeVAE | str | Path | None, data: str, spread
         raise MolvaeError(f"cannot fit an exemplar prior: {err} (of the first {min(check, len(molecules))} "
                           f"molecules of {data})") from None
     info = {"molecules": len(molecules), "readable_of_first": [len(kept), min(check, len(molecules))]}
-    log.info("exemplar prior over %d molecules of %s, spread %g", len(molecules), data, spread)
     return ExemplarPrior(reference, spread, smiles_column, limit, info)
 
 
@@ -98,10 +97,14 @@ def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: 
     zs, cs, found = [], [], 0
     for _ in range(10):
         picks = torch.randint(len(molecules), (n - found,), generator=generator).tolist()
-        mu, logvar, kept, own = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
+        try:
+            mu, logvar, kept, own = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
+        except MolvaeError:  # none of these could be encoded; draw others
+            continue
         zs.append(prior.perturb(mu, logvar, generator))
-        if model.conditions:
-            cs.append(condition_matrix(model, [molecules[picks[i]] for i in kept], conditions) if conditions else own)
+        c = condition_matrix(model, [molecules[picks[i]] for i in kept], conditions) if conditions else own
+        if c is not None:
+            cs.append(c)
         found += len(kept)
         if found == n:
             return torch.cat(zs), torch.cat(cs) if cs else None
