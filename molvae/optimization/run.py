@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from molvae.core.priors import StandardNormal
 from molvae.errors import MolvaeError
 from molvae.generation import encode
 from molvae.generation.common import condition_matrix, resolve_model
@@ -142,7 +143,8 @@ def designs_from(model, method: str, start: str | None) -> str:
     """Where the search draws its first latent points, in words (for the user and the log)."""
     if start is not None:
         return f"the neighbourhood of the latent code of {start}"
-    return f"the {describe_prior(model.prior if method == 'cvae' else model.training_prior)}"
+    # cvae's cross-entropy search starts from N(0, I) in z whatever prior the model samples from
+    return f"the {describe_prior(StandardNormal(model.latent_dim) if method == 'cvae' else model.training_prior)}"
 
 
 def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,

@@ -7,8 +7,10 @@ import torch
 
 import molvae
 from molvae.cli.main import main
+from molvae.core.priors import ExemplarPrior
 from molvae.generation.common import condition_matrix, seeded_generator
 from molvae.generation.prior_fit import exemplar_draw
+from molvae.optimization.run import designs_from
 from molvae.training.checkpoint import read_checkpoint
 
 
@@ -123,3 +125,11 @@ def test_exemplar_prior_bad_input_is_one_line_and_writes_nothing(tiny_run, moses
     one_line_error(capsys, run_cli("sample", "-n", 5, "-o", tmp_path / "s.csv", "--model", tmp_path / "moved.pt"),
                    "moved.csv")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_optimisers_name_where_their_first_designs_come_from_not_the_fitted_prior(tiny_run):
+    model = molvae.load_model(tiny_run["model"])
+    model.prior = ExemplarPrior("moses", 1.2)  # sampling would use it; the optimisers start from N(0, I)
+    for method in ("cvae", "bo", "gradient"):
+        assert designs_from(model, method, None) == "the standard normal prior"
+    assert designs_from(model, "bo", "CCO") == "the neighbourhood of the latent code of CCO"
