@@ -4,7 +4,6 @@ lives in :mod:`molvae.generation.encoding`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -12,11 +11,8 @@ import torch
 from molvae.chem.molecules import validate
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
-from molvae.generation.encoding import encode_with_conditions
+from molvae.generation.encoding import ModelArg, encode_with_conditions
 from molvae.generation.sampler import decode
-from molvae.models.base import MoleculeVAE
-
-ModelArg = MoleculeVAE | str | Path | None
 
 
 def reconstruct(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
