@@ -59,7 +59,15 @@ def run(args: argparse.Namespace) -> None:
     valid = int(frame["valid"].sum())
     unique = frame.loc[frame["valid"], "smiles"].nunique()
     print(f"wrote {len(frame)} samples ({source}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
-          f"{unique} unique ({unique / max(valid, 1):.1%} of valid){redraw_note(frame)}")
+          f"{unique} unique ({unique / max(valid, 1):.1%} of valid){redraw_note(frame)}{exemplar_note(frame)}")
+
+
+def exemplar_note(frame) -> str:
+    """How many samples of an exemplar prior gave back the training molecule they started from."""
+    if "exemplar" not in frame:
+        return ""
+    copies = int((frame["valid"] & (frame["smiles"] == frame["exemplar"])).sum())
+    return f"; {copies} ({copies / len(frame):.1%}) are the training molecule they started from (column exemplar)"
 
 
 def redraw_note(frame) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -19,6 +20,16 @@ log = logging.getLogger(__name__)
 ModelArg = MoleculeVAE | str | Path | None
 
 
+class Encoded(NamedTuple):
+    """What encoding a list of molecules gives: their posteriors and what they were computed from."""
+
+    mu: torch.Tensor                 # (N, latent_dim) posterior means
+    logvar: torch.Tensor             # (N, latent_dim) posterior log-variances
+    kept: list[int]                  # positions of the encoded molecules in the input
+    conditions: torch.Tensor | None  # the condition vectors they were encoded with (None: unconditional)
+    canonical: list[str]             # their canonical SMILES
+
+
 def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
            skip_invalid: bool = False, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """Posterior parameters (mu, logvar) for molecules, and the indices of the molecules encoded.
@@ -26,16 +37,15 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
     A molecule RDKit cannot parse, or with a token outside the model's vocabulary, raises an error
     naming it (and the token and position), or is skipped with a warning when ``skip_invalid``.
     """
-    mu, logvar, kept, _ = encode_with_conditions(model, smiles, conditions, skip_invalid, batch_size)
-    return mu, logvar, kept
+    encoded = encode_with_conditions(model, smiles, conditions, skip_invalid, batch_size)
+    return encoded.mu, encoded.logvar, encoded.kept
 
 
 @torch.no_grad()
 def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
-                           skip_invalid: bool = False, batch_size: int = 1000
-                           ) -> tuple[torch.Tensor, torch.Tensor, list[int], torch.Tensor | None]:
-    """:func:`encode`, also returning the condition vectors the molecules were encoded with (None for an
-    unconditional model), so a caller that decodes them again need not compute their properties twice."""
+                           skip_invalid: bool = False, batch_size: int = 1000) -> Encoded:
+    """:func:`encode`, also returning the condition vectors the molecules were encoded with and their
+    canonical SMILES, so a caller that decodes them again need not compute those twice."""
     model = resolve_model(model)
     model.eval()
     items, kept, canonical = [], [], []
@@ -64,7 +74,7 @@ def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: M
             mus.append(mu.float().cpu())
             logvars.append(logvar.float().cpu())
             bar.update(len(mu))
-    return torch.cat(mus), torch.cat(logvars), kept, c
+    return Encoded(torch.cat(mus), torch.cat(logvars), kept, c, canonical)
 
 
-__all__ = ["encode", "encode_with_conditions"]
+__all__ = ["Encoded", "encode", "encode_with_conditions"]

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import torch
 
-from molvae.chem.molecules import validate
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.encoding import ModelArg, encode_with_conditions
@@ -19,11 +18,12 @@ def reconstruct(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str,
                 greedy: bool = True, skip_invalid: bool = False) -> pd.DataFrame:
     """Encode molecules to their posterior means and decode them again; ``match`` marks exact recovery."""
     model = resolve_model(model)
-    mu, _, kept, c = encode_with_conditions(model, smiles, conditions, skip_invalid)
+    encoded = encode_with_conditions(model, smiles, conditions, skip_invalid)
+    kept = encoded.kept
     inputs = [smiles[i] for i in kept]
-    out = decode(model, mu, c, greedy=greedy)
+    out = decode(model, encoded.mu, encoded.conditions, greedy=greedy)
     out.insert(0, "input", inputs)
-    out.insert(3, "match", [validate(s).smiles == r for s, r in zip(inputs, out["smiles"], strict=True)])
+    out.insert(3, "match", [s == r for s, r in zip(encoded.canonical, out["smiles"], strict=True)])
     out.attrs["kept"] = kept  # positions of the encoded molecules in the input
     return out
 
@@ -53,7 +53,7 @@ def interpolate(model: ModelArg, start: str, end: str, steps: int = 10, method: 
     if method not in INTERPOLATIONS:
         raise MolvaeError(f"unknown interpolation method {method!r}; choose one of: {', '.join(INTERPOLATIONS)}")
     model = resolve_model(model)
-    mu, _, _, c = encode_with_conditions(model, [start, end], conditions)
+    mu, _, _, c, _ = encode_with_conditions(model, [start, end], conditions)
     t = torch.linspace(0, 1, steps)
     z = mu[0] + t[:, None] * (mu[1] - mu[0]) if method == "linear" else slerp(mu[0], mu[1], t)
     if c is not None:
@@ -71,7 +71,7 @@ def neighbours(model: ModelArg, smiles: str, n: int = 20, radius: float = 0.5,
     if radius < 0:
         raise MolvaeError(f"radius must be ≥ 0, got {radius}")
     model = resolve_model(model)
-    mu, _, _, c = encode_with_conditions(model, [smiles], conditions)
+    mu, _, _, c, _ = encode_with_conditions(model, [smiles], conditions)
     noise = torch.randn(n, model.latent_dim, generator=seeded_generator(seed))
     z = mu + radius * noise
     out = decode(model, z, c.expand(n, -1) if c is not None else None, greedy=greedy)

@@ -89,25 +89,28 @@ def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int |
 
 
 def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: Mapping[str, float | str],
-                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``n`` latent points and their condition vectors from an exemplar prior: random molecules of its
-    data, each encoded with its own conditions and drawn from its widened posterior. Conditions the
-    user fixes replace the molecule's own (z then keeps the shape of a molecule with other properties)."""
+                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, list[str]]:
+    """``n`` latent points, their condition vectors and the canonical SMILES of the molecules they
+    start from, drawn from an exemplar prior: random molecules of its data, each encoded with its own
+    conditions and drawn from its widened posterior. Conditions the user fixes replace the molecule's
+    own (z then keeps the shape of a molecule with other properties)."""
     molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
-    zs, cs, found = [], [], 0
+    zs: list[torch.Tensor] = []
+    cs: list[torch.Tensor] = []
+    sources: list[str] = []
     for _ in range(10):
-        picks = torch.randint(len(molecules), (n - found,), generator=generator).tolist()
+        picks = torch.randint(len(molecules), (n - len(sources),), generator=generator).tolist()
         try:
-            mu, logvar, kept, own = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
+            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
         except MolvaeError:  # none of these could be encoded; draw others
             continue
-        zs.append(prior.perturb(mu, logvar, generator))
-        c = condition_matrix(model, [molecules[picks[i]] for i in kept], conditions) if conditions else own
+        zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
+        c = condition_matrix(model, encoded.canonical, conditions) if conditions else encoded.conditions
         if c is not None:
             cs.append(c)
-        found += len(kept)
-        if found == n:
-            return torch.cat(zs), torch.cat(cs) if cs else None
+        sources += encoded.canonical
+        if len(sources) == n:
+            return torch.cat(zs), torch.cat(cs) if cs else None, sources
     raise MolvaeError(f"the model cannot read the exemplar prior's molecules ({prior.data}); "
                       "use --prior standard or fit the prior to other molecules")
 

@@ -46,7 +46,9 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     ``fp32``, ``bf16`` (about twice as fast), or ``auto``: bf16 on GPUs and on CPUs with native bf16
     instructions, else fp32.
     Returns one row per sample: ``smiles`` (empty when invalid), ``raw``, ``valid``, and the
-    ``properties`` asked for: True (logP, QED, SA, MW), False (none) or a list of those names.
+    ``properties`` asked for: True (logP, QED, SA, MW), False (none) or a list of those names; from an
+    exemplar prior also ``exemplar``, the training molecule the sample started from (canonical
+    SMILES; a row whose ``smiles`` equals it gave that molecule back).
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -59,14 +61,18 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     source = sampling_prior(model, prior)
 
     def draw(count: int) -> pd.DataFrame:
+        exemplars = None
         if source.kind == "exemplar":
-            z, c = exemplar_draw(model, source, count, conditions, generator)
+            z, c, exemplars = exemplar_draw(model, source, count, conditions, generator)
         else:
             z = source.sample(count, generator)
             c = model.conditions.encode(conditions, count, generator) if model.conditions else None
-        return decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
-                      max_length=max_length, properties=properties, generator=decoding_generator,
-                      precision=precision)
+        frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
+                       max_length=max_length, properties=properties, generator=decoding_generator,
+                       precision=precision)
+        if exemplars is not None:
+            frame["exemplar"] = exemplars
+        return frame
 
     frame = draw(n)
     frame = _replace_invalid(frame, draw) if redraw_invalid else _record_draws(frame, n, int(frame["valid"].sum()))

@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 import molvae
+from molvae.chem.molecules import validate
 from molvae.cli.main import main
 from molvae.core.priors import ExemplarPrior
 from molvae.generation.common import condition_matrix, seeded_generator
@@ -94,17 +95,26 @@ def test_exemplar_prior_decodes_the_posteriors_of_its_molecules_with_their_own_c
     assert "exemplar prior (2000 molecules of /" in capsys.readouterr().out
     model = molvae.load_model(path)
     assert model.prior.kind == "exemplar" and model.prior.data == str(Path(moses_train_file).resolve())
-    z, c = exemplar_draw(model, model.prior, 30, {}, seeded_generator(3))
+    z, c, sources = exemplar_draw(model, model.prior, 30, {}, seeded_generator(3))
     picks = torch.randint(2000, (30,), generator=seeded_generator(3)).tolist()
-    molecules = pd.read_csv(moses_train_file)["SMILES"]
-    mu, _, _ = molvae.encode(model, [molecules[i] for i in picks])
+    molecules = [pd.read_csv(moses_train_file)["SMILES"][i] for i in picks]
+    mu, _, _ = molvae.encode(model, molecules)
     assert torch.allclose(z, mu, atol=1e-4)  # a vanishing spread leaves each molecule's posterior mean
-    assert torch.allclose(c, condition_matrix(model, [molecules[i] for i in picks]))
-    _, fixed = exemplar_draw(model, model.prior, 30, {"logP": 2.0}, seeded_generator(3))
+    assert torch.allclose(c, condition_matrix(model, molecules))
+    assert sources == [validate(s).smiles for s in molecules]
+    _, fixed, _ = exemplar_draw(model, model.prior, 30, {"logP": 2.0}, seeded_generator(3))
     assert torch.allclose(fixed[:, 1], c[:, 1]) and fixed[:, 0].unique().numel() == 1  # logP given, QED own
-    first = molvae.sample(model, 40, seed=5)
-    pd.testing.assert_frame_equal(first, molvae.sample(model, 40, seed=5))
-    assert first["valid"].all()
+    first = molvae.sample(model, 40, seed=5, greedy=True)
+    pd.testing.assert_frame_equal(first, molvae.sample(model, 40, seed=5, greedy=True))
+    assert first["valid"].all() and set(first["exemplar"]) <= {validate(s).smiles for s in molecules} | set(
+        validate(s).smiles for s in pd.read_csv(moses_train_file)["SMILES"])
+    exemplars = first["exemplar"].tolist()
+    decoded = molvae.decode(model, molvae.encode(model, exemplars)[0], condition_matrix(model, exemplars),
+                            properties=False)
+    assert (first["raw"] == decoded["raw"]).all()  # each row is its exemplar's code decoded (greedy, spread 0)
+    assert run_cli("sample", "-n", 20, "-o", tmp_path / "s.csv", "--model", path, "--seed", 1) == 0
+    assert "are the training molecule they started from (column exemplar)" in capsys.readouterr().out
+    assert "exemplar" in pd.read_csv(tmp_path / "s.csv").columns
 
 
 def test_exemplar_prior_bad_input_is_one_line_and_writes_nothing(tiny_run, moses_train_file, tmp_path, capsys):
