@@ -76,10 +76,13 @@ class ConditionEncoder:
         return torch.cat(blocks, dim=1) if blocks else torch.zeros(0, 0)
 
     def encode(self, values: Mapping[str, float | str], n: int,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` condition vectors for sampling: given values fixed, the rest drawn from the training bank."""
+               generator: torch.Generator | None = None, base: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` condition vectors for sampling: given values fixed, the rest drawn from the training bank
+        (or taken from ``base``, n vectors to start from, e.g. those of molecules being decoded again)."""
         values = self.check_names(values)
-        if self.bank is not None:
+        if base is not None:
+            out = base.clone()
+        elif self.bank is not None:
             rows = torch.randint(len(self.bank), (n,), generator=generator)
             out = self.bank[rows].clone()
         else:

@@ -22,7 +22,7 @@ import torch
 from molvae.core.priors import ExemplarPrior, GaussianMixturePrior
 from molvae.datasets import read_molecules, resolve_data_path
 from molvae.errors import MolvaeError
-from molvae.generation.common import condition_matrix, resolve_model, seeded_generator
+from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.encoding import encode, encode_with_conditions
 from molvae.models.base import MoleculeVAE
 
@@ -105,9 +105,8 @@ def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: 
         except MolvaeError:  # none of these could be encoded; draw others
             continue
         zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
-        c = condition_matrix(model, encoded.canonical, conditions) if conditions else encoded.conditions
-        if c is not None:
-            cs.append(c)
+        if encoded.conditions is not None:  # the molecule's own, with the values the user fixed put in
+            cs.append(model.conditions.encode(conditions, len(encoded.kept), base=encoded.conditions))
         sources += encoded.canonical
         if len(sources) == n:
             return torch.cat(zs), torch.cat(cs) if cs else None, sources

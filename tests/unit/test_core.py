@@ -133,3 +133,11 @@ def test_condition_names_ignore_case_and_unknown_ones_get_a_suggestion():
     assert torch.equal(enc.encode({"logp": 1.5, "qed": 0.6}, n=1), enc.encode({"logP": 1.5, "QED": 0.6}, n=1))
     with pytest.raises(MolvaeError, match="unknown condition 'logPP'; did you mean 'logP'"):
         enc.encode({"logPP": 1.0}, n=1)
+
+
+def test_condition_vectors_can_start_from_given_rows_with_the_fixed_values_put_in():
+    encoder = ConditionEncoder({"logP": (2.0, 1.0), "QED": (0.5, 0.25)})
+    base = torch.tensor([[0.3, -1.0], [1.5, 2.0]])
+    out = encoder.encode({"logP": 4.0}, 2, base=base)
+    assert torch.equal(out[:, 1], base[:, 1]) and torch.equal(out[:, 0], torch.tensor([2.0, 2.0]))
+    assert torch.equal(base, torch.tensor([[0.3, -1.0], [1.5, 2.0]]))  # the given rows are left alone
