@@ -1,29 +1,35 @@
-"""Continue the long training campaign of the shipped model by one bounded stretch.
+"""Continue one of the long training campaigns by one bounded stretch.
 
-The campaign is one model trained for far longer than any single sitting: its run folder
-(``training/campaign/``) is kept in the repository, and every continuation resumes exactly from its
-``last.pt`` (weights, optimiser, learning-rate schedule, position inside the epoch, random state)
-for ``--minutes`` more, then appends a row to ``training/campaign/log.csv``: when, the command, the
-minutes it trained, the steps and the molecules seen in all.
+A campaign is one model trained for far longer than any single sitting: its run folder is kept in
+the repository, and every continuation resumes exactly from its ``last.pt`` (weights, optimiser,
+learning-rate schedule, position inside the epoch, random state) for ``--minutes`` more, then
+appends a row to the folder's ``log.csv``: when, the command, the hardware, the minutes it trained,
+the steps and the molecules seen in all. Both campaigns train on the whole MOSES training split,
+conditioned on logP, QED and SA, and differ only in the constants of their :class:`Campaign`.
 
-    python training/campaign.py --minutes 150            # start (first time) or continue
+    python training/campaign.py --minutes 150                 # the SMILES campaign (the bundled model)
+    python training/campaign.py --model graph --minutes 150   # the graph campaign
 
-The model is a SMILES CVAE (conditioned on logP, QED and SA) of the first shipped model's size,
-trained on the whole MOSES training split: at equal CPU time SMILES beat SELFIES by far on every
-distribution metric (benchmarks/representation.py; RESULTS.md). The campaign runs in phases, each
-one cosine learning-rate schedule over ``TOTAL_STEPS``; every continuation inside a phase passes the
-same bounds, only the time bound grows. A SIGTERM or Ctrl-C saves the current step.
+**SMILES** (``training/campaign/``): a SMILES CVAE of the first shipped model's size; at equal CPU
+time SMILES beat SELFIES by far on every distribution metric (benchmarks/representation.py;
+RESULTS.md). It runs in phases, each one cosine learning-rate schedule over ``total_steps``; every
+continuation inside a phase passes the same bounds, only the time bound grows. A SIGTERM or Ctrl-C
+saves the current step. Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final
+weights were exported as the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm
+restart: it starts from those weights (``--init-from bundled`` at the time it began) with a fresh
+optimiser and a shorter, lower cosine schedule; ``steps_before`` counts phase 1's steps so that the
+log's molecules-seen column runs on across phases. Phase 2 ended at its step 20,000 (140,000 in
+all) and was exported; its metrics are in ``phase2/``. Phase 3 started from that export with word
+dropout halved (0.2 → 0.1, so the decoder trains on inputs closer to the whole strings it sees when
+sampling) and lr 2e-4; it ended at its step 20,000 (160,000 in all), metrics in ``phase3/``. Phase 4
+starts from the bundled model with no word dropout at all (the decoder then trains on exactly the
+prefixes it sees when sampling; free bits keep the latent in use) and lr 1.5e-4.
 
-Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final weights were exported as
-the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm restart: it starts from
-those weights (``--init-from bundled`` at the time it began) with a fresh optimiser and a shorter,
-lower cosine schedule; ``STEPS_BEFORE`` counts phase 1's steps so that the log's molecules-seen
-column runs on across phases. Phase 2 ended at its step 20,000 (140,000 in all) and was exported;
-its metrics are in ``phase2/``. Phase 3 started from that export with word dropout halved (0.2 → 0.1,
-so the decoder trains on inputs closer to the whole strings it sees when sampling) and lr 2e-4; it
-ended at its step 20,000 (160,000 in all), metrics in ``phase3/``. Phase 4 starts from the bundled
-model with no word dropout at all (the decoder then trains on exactly the prefixes it sees when
-sampling; free bits keep the latent in use) and lr 1.5e-4.
+**Graph** (``training/graph_campaign/``): the graph VAE at its default size (message passing 4 × 192,
+valence-masked action decoder 384, z 64), half of its molecules generated scaffold first; phase 1
+trains from scratch with the SMILES phase 1 recipe (β 0.5, free bits 0.1, lr 1e-3 → 5e-5) over a
+cosine schedule of 80,000 steps (20.5 M molecules).
+
 A new phase starts when ``last.pt`` is absent.
 """
 
@@ -37,49 +43,73 @@ import shlex
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = ROOT / "training" / "campaign"
-TOTAL_STEPS = 20_000               # this phase's cosine schedule: 5.1 M molecules at batch 256
-BATCH = 256
-STEPS_BEFORE = 160_000             # optimisation steps of the earlier phases (phases 1-3: 40.96 M molecules)
-SETTINGS = ["--epochs", "1000", "--max-steps", str(TOTAL_STEPS), "--checkpoint-minutes", "5", "--no-progress",
-            "--workers", "2"]  # data preparation, redone where its cache is missing
-# Phase 1 (from scratch) began with: --data moses --representation smiles --condition logP QED SA
+LOG_COLUMNS = ["date", "command", "hardware", "minutes", "steps_from", "steps_to", "molecules_seen",
+               "val_neg_elbo"]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign's run folder and the bounds and options of its current phase."""
+
+    run: Path
+    total_steps: int        # this phase's cosine schedule
+    steps_before: int       # optimisation steps of the earlier phases
+    first: list[str]        # options of the command that starts this phase
+    batch: int = 256
+
+    @property
+    def settings(self) -> list[str]:
+        """Options of every continuation (data preparation is redone where its cache is missing)."""
+        return ["--epochs", "1000", "--max-steps", str(self.total_steps), "--checkpoint-minutes", "5",
+                "--no-progress", "--workers", "2"]
+
+
+# SMILES phase 1 (from scratch) began with: --data moses --representation smiles --condition logP QED SA
 # --embed-dim 64 --encoder-hidden 256 --decoder-hidden 384 --latent-dim 64 --word-dropout 0.2
 # --batch-size 256 --lr 1e-3 --epoch-size 500000 --beta 0.5 --beta-warmup-steps 1 --free-bits 0.1
 # --patience 0 --seed 0 (and --max-steps 120000). Seed 0 keeps phase 1's validation split.
 # Phase 2 (warm restart from phase 1's export) began with --init-from bundled --lr 3e-4, otherwise as below;
 # phase 3 with --word-dropout 0.1 --lr 2e-4.
-FIRST = ["--data", "moses", "--init-from", "bundled", "--word-dropout", "0.0", "--batch-size", str(BATCH),
-         "--lr", "1.5e-4", "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1", "--free-bits", "0.1",
-         "--patience", "0", "--seed", "0"]
-LOG_COLUMNS = ["date", "command", "hardware", "minutes", "steps_from", "steps_to", "molecules_seen",
-               "val_neg_elbo"]
+CAMPAIGNS = {
+    "smiles": Campaign(
+        run=ROOT / "training" / "campaign", total_steps=20_000, steps_before=160_000,
+        first=["--data", "moses", "--init-from", "bundled", "--word-dropout", "0.0", "--batch-size", "256",
+               "--lr", "1.5e-4", "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1",
+               "--free-bits", "0.1", "--patience", "0", "--seed", "0"]),
+    "graph": Campaign(
+        run=ROOT / "training" / "graph_campaign", total_steps=80_000, steps_before=0,
+        first=["--data", "moses", "--model", "graph", "--condition", "logP", "QED", "SA", "--batch-size", "256",
+               "--lr", "1e-3", "--epoch-size", "500000", "--beta", "0.5", "--beta-warmup-steps", "1",
+               "--free-bits", "0.1", "--patience", "0", "--seed", "0"]),
+}
 
 
-def progress() -> dict:
+def progress(campaign: Campaign) -> dict:
     """The campaign's step (counted across phases) and this phase's training minutes, from ``last.pt``."""
-    path = RUN / "last.pt"
+    path = campaign.run / "last.pt"
     if not path.exists():
-        return {"step": STEPS_BEFORE, "minutes": 0.0}
+        return {"step": campaign.steps_before, "minutes": 0.0}
     done = torch.load(path, map_location="cpu", weights_only=True)["trainer"]["progress"]
-    return {"step": STEPS_BEFORE + done["step"], "minutes": done["minutes"]}
+    return {"step": campaign.steps_before + done["step"], "minutes": done["minutes"]}
 
 
-def command(minutes: float, device: str) -> list[str]:
-    before = progress()
+def command(campaign: Campaign, minutes: float, device: str) -> list[str]:
+    before = progress(campaign)
     bound = ["--max-minutes", f"{before['minutes'] + minutes:.1f}", "--device", device]
-    start = [] if (RUN / "last.pt").exists() else FIRST
+    start = [] if (campaign.run / "last.pt").exists() else campaign.first
     resume = ["--resume"] if not start else []
-    return [sys.executable, "-m", "molvae", "train", "-o", str(RUN), *resume, *start, *SETTINGS, *bound]
+    return [sys.executable, "-m", "molvae", "train", "-o", str(campaign.run), *resume, *start,
+            *campaign.settings, *bound]
 
 
-def last_validation() -> str:
-    path = RUN / "metrics.csv"
+def last_validation(campaign: Campaign) -> str:
+    path = campaign.run / "metrics.csv"
     if not path.exists():
         return ""
     rows = list(csv.DictReader(path.open()))
@@ -92,8 +122,8 @@ def shown(cmd: list[str]) -> str:
     return shlex.join(str(Path(w).relative_to(ROOT)) if w.startswith(str(ROOT)) else w for w in words)
 
 
-def append_log(text: str, before: dict, after: dict, hardware: str) -> None:
-    path = RUN / "log.csv"
+def append_log(campaign: Campaign, text: str, before: dict, after: dict, hardware: str) -> None:
+    path = campaign.run / "log.csv"
     new = not path.exists()
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
@@ -103,46 +133,48 @@ def append_log(text: str, before: dict, after: dict, hardware: str) -> None:
                          "command": text, "hardware": hardware,
                          "minutes": round(after["minutes"] - before["minutes"], 1),
                          "steps_from": before["step"], "steps_to": after["step"],
-                         "molecules_seen": after["step"] * BATCH,
-                         "val_neg_elbo": last_validation()})
+                         "molecules_seen": after["step"] * campaign.batch,
+                         "val_neg_elbo": last_validation(campaign)})
 
 
-def logged() -> dict:
+def logged(campaign: Campaign) -> dict:
     """The last step ``log.csv`` covers and the minutes it logs for this phase."""
-    path = RUN / "log.csv"
+    path = campaign.run / "log.csv"
     rows = list(csv.DictReader(path.open())) if path.exists() else []
-    phase = [row for row in rows if int(row["steps_from"]) >= STEPS_BEFORE]
-    return {"step": max([STEPS_BEFORE, *(int(row["steps_to"]) for row in rows)]),
+    phase = [row for row in rows if int(row["steps_from"]) >= campaign.steps_before]
+    return {"step": max([campaign.steps_before, *(int(row["steps_to"]) for row in rows)]),
             "minutes": sum(float(row["minutes"]) for row in phase)}
 
 
-def recover_unlogged(hardware: str) -> None:
+def recover_unlogged(campaign: Campaign, hardware: str) -> None:
     """Log a stretch that ended without a clean stop (killed session): its steps are in last.pt."""
-    before, after = logged(), progress()
+    before, after = logged(campaign), progress(campaign)
     if after["step"] > before["step"]:
-        append_log("(stretch ended without a clean stop; row recovered from last.pt)",
+        append_log(campaign, "(stretch ended without a clean stop; row recovered from last.pt)",
                    before, after, hardware)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=CAMPAIGNS, default="smiles", help="which campaign to continue")
     parser.add_argument("--minutes", type=float, required=True, help="training time of this continuation")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--hardware", default=f"{torch.get_num_threads()}-thread {platform.machine()} CPU",
                         help="what to write in the log's hardware column")
     args = parser.parse_args()
-    recover_unlogged(args.hardware)
-    before = progress()
-    cmd = command(args.minutes, args.device)
+    campaign = CAMPAIGNS[args.model]
+    recover_unlogged(campaign, args.hardware)
+    before = progress(campaign)
+    cmd = command(campaign, args.minutes, args.device)
     child = subprocess.Popen(cmd, cwd=ROOT)
     signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGINT))
     try:
         code = child.wait()
     except KeyboardInterrupt:  # Ctrl-C reaches the trainer too; wait for it to save
         code = child.wait()
-    after = progress()
+    after = progress(campaign)
     if after["step"] > before["step"]:
-        append_log(shown(cmd), before, after, args.hardware)
+        append_log(campaign, shown(cmd), before, after, args.hardware)
     return code
 
 

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "key_dim": 64,
     "word_dropout": 0.1,
     "max_atoms": 50,
+    "scaffold_orders": 0.5,  # share of training molecules whose decoder steps build their scaffold first
 }
 VALENCE_CLASSES = 5  # remaining valence 0..4+ as a decoder feature
 
@@ -64,7 +65,7 @@ class GraphVAE(MoleculeVAE):
             raise MolvaeError("the graph model needs at least one atom type")
         cfg = self.config
         self.atom_types = list(atom_types)
-        self.featurizer = GraphFeaturizer(self.atom_types, cfg["max_atoms"])
+        self.featurizer = GraphFeaturizer(self.atom_types, cfg["max_atoms"], cfg["scaffold_orders"])
         valences = valences or [max_valence(t) for t in self.atom_types]
         self.valences: torch.Tensor
         self.register_buffer("valences", torch.tensor(valences, dtype=torch.long), persistent=False)

@@ -12,6 +12,11 @@ The decoder's action sequence for atoms 0..n-1 in canonical order is::
 
 Every atom after the first is followed by its bonds to earlier atoms, in increasing ``j``; the first
 of them goes to its breadth-first parent, so every prefix of the sequence is one connected fragment.
+
+A second order, :func:`scaffold_first_order`, builds the molecule's Bemis–Murcko scaffold first (in
+the scaffold's own canonical order, exactly as :func:`scaffold_prefix` lays out a scaffold given on
+its own) and the rest breadth-first from it. The graph model trains on it for part of the molecules,
+so that a scaffold forced as the prefix of a generation is a start the decoder has seen.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rdkit import Chem
+from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import InvalidMoleculeError, MolvaeError
@@ -115,23 +121,53 @@ def canonical_order(mol: Chem.Mol) -> list[int]:
 
     Depends only on the molecule, not on how its atoms are numbered."""
     ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=True))
-    start = min(range(mol.GetNumAtoms()), key=ranks.__getitem__)
-    seen, order, queue = {start}, [], deque([start])
+    return _breadth_first(mol, [min(range(mol.GetNumAtoms()), key=ranks.__getitem__)], ranks)
+
+
+def murcko_scaffold(mol: Chem.Mol) -> Chem.Mol | None:
+    """The molecule's Bemis–Murcko scaffold as parsed from its SMILES (as a user would give it), or
+    None for a molecule without rings."""
+    smiles = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
+    return Chem.MolFromSmiles(smiles) if smiles else None
+
+
+def scaffold_first_order(mol: Chem.Mol) -> list[int]:
+    """The scaffold's atoms first, in :func:`canonical_order` of the scaffold on its own, then the
+    other atoms breadth-first from them; the canonical order for a molecule without a ring."""
+    scaffold = murcko_scaffold(mol)
+    if scaffold is None or scaffold.GetNumAtoms() == mol.GetNumAtoms():
+        return canonical_order(mol)
+    within = canonical_order(scaffold)
+    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=True))
+    # a symmetric scaffold fits several ways: take the one the molecule's own ranks list first, so
+    # the order does not depend on how the atoms are numbered
+    placed = [[match[i] for i in within] for match in mol.GetSubstructMatches(scaffold, uniquify=False,
+                                                                               maxMatches=1000)]
+    if not placed:
+        return canonical_order(mol)
+    return _breadth_first(mol, min(placed, key=lambda atoms: [ranks[a] for a in atoms]), ranks)
+
+
+def _breadth_first(mol: Chem.Mol, start: list[int], ranks: list[int]) -> list[int]:
+    """``start`` as given, then every other atom breadth-first from it, neighbours by rank."""
+    order, seen, queue = list(start), set(start), deque(start)
     while queue:
-        atom = queue.popleft()
-        order.append(atom)
-        for nb in sorted((n.GetIdx() for n in mol.GetAtomWithIdx(atom).GetNeighbors()), key=ranks.__getitem__):
+        for nb in sorted((n.GetIdx() for n in mol.GetAtomWithIdx(queue.popleft()).GetNeighbors()),
+                         key=ranks.__getitem__):
             if nb not in seen:
                 seen.add(nb)
+                order.append(nb)
                 queue.append(nb)
     return order
 
 
-def graph_from_mol(mol: Chem.Mol) -> MolGraph:
-    """Features and decoder actions of a sanitised, single-fragment RDKit molecule.
+def graph_from_mol(mol: Chem.Mol, scaffold_first: bool = False, check: bool = True) -> MolGraph:
+    """Features and decoder actions of a sanitised, single-fragment RDKit molecule, in canonical order
+    or, with ``scaffold_first``, in :func:`scaffold_first_order`.
 
     Raises InvalidMoleculeError naming the atom when an element, charge, isotope or valence is
-    outside what the graph decoder can build."""
+    outside what the graph decoder can build. ``check=False`` skips rebuilding the molecule from its
+    actions to compare hydrogen counts, for molecules already checked (prepared training data)."""
     if mol is None or mol.GetNumAtoms() == 0:
         raise InvalidMoleculeError("empty molecule")
     if len(Chem.GetMolFrags(mol)) > 1:
@@ -156,9 +192,10 @@ def graph_from_mol(mol: Chem.Mol) -> MolGraph:
     atom_features = np.array([(0, atom.GetFormalCharge() + 1, int(atom.GetIsAromatic()), int(atom.IsInRing()),
                                CHIRAL_TAGS.get(atom.GetChiralTag(), 3), min(atom.GetTotalNumHs(), 4),
                                min(atom.GetDegree(), 5)) for atom in mol.GetAtoms()], dtype=np.int8)
-    order = canonical_order(mol)
+    order = scaffold_first_order(mol) if scaffold_first else canonical_order(mol)
     actions = _actions(kekule, tokens, order)
-    _check_hydrogens(mol, actions, order)
+    if check:
+        _check_hydrogens(mol, actions, order)
     return MolGraph(tokens, atom_features, np.array(bonds, dtype=np.int16).reshape(-1, 2),
                     np.array(bond_features, dtype=np.int8).reshape(-1, 4), order, actions)
 
@@ -187,6 +224,45 @@ def _check_hydrogens(mol: Chem.Mol, actions: list[Action], order: list[int]) -> 
             raise InvalidMoleculeError(f"{_describe(original)}: {original.GetTotalNumHs()} hydrogens where the "
                                        "graph model's valence rules give "
                                        f"{rebuilt.GetAtomWithIdx(i).GetTotalNumHs()}")
+
+
+@dataclass
+class ScaffoldPrefix:
+    """A scaffold laid out as the first actions of a generation.
+
+    ``actions`` build the scaffold in :func:`canonical_order` (stop excluded); ``growable`` says, per
+    scaffold atom in that order, whether new atoms may bond to it (the atoms marked by ``[*]``, or
+    every atom when the scaffold has no ``[*]``); ``query`` is the scaffold without its ``[*]`` atoms,
+    which every decorated molecule must contain."""
+
+    smiles: str
+    tokens: list[str]
+    actions: list[Action]
+    growable: list[bool]
+    query: Chem.Mol
+
+
+def scaffold_prefix(smiles: str) -> ScaffoldPrefix:
+    """Parse a scaffold given as SMILES (``[*]`` marks attachment points) into decoder actions.
+
+    Raises InvalidMoleculeError when it does not parse, has several fragments or holds an atom type
+    the graph representation cannot build."""
+    mol = Chem.MolFromSmiles(smiles) if smiles.strip() else None
+    if mol is None:
+        raise InvalidMoleculeError(f"the scaffold {smiles!r} is not a SMILES RDKit can parse")
+    marked = any(atom.GetAtomicNum() == 0 for atom in mol.GetAtoms())
+    for atom in mol.GetAtoms():
+        if atom.GetAtomicNum() == 0:
+            if atom.GetDegree() != 1:
+                raise InvalidMoleculeError(f"the scaffold {smiles!r}: each [*] must be bonded to one atom")
+            atom.GetNeighbors()[0].SetBoolProp("attachment", True)
+            atom.SetAtomicNum(1)  # an attachment point is a hydrogen the decoder may replace
+    core = Chem.RemoveHs(mol)
+    if core.GetNumAtoms() == 0:
+        raise InvalidMoleculeError(f"the scaffold {smiles!r} has no atoms besides [*]")
+    graph = graph_from_mol(core)
+    growable = [not marked or core.GetAtomWithIdx(a).HasProp("attachment") for a in graph.order]
+    return ScaffoldPrefix(smiles, [graph.tokens[a] for a in graph.order], graph.actions[:-1], growable, core)
 
 
 def graph_from_smiles(smiles: str) -> MolGraph:

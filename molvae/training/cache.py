@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ import rdkit
 import selfies
 
 from molvae.datasets.cache import cache_dir, file_sha256
+from molvae.featurizers.graph import GraphTable
 from molvae.training.data import PreparedData
 
 log = logging.getLogger(__name__)
@@ -81,17 +82,51 @@ def cached_preparation(path: Path, settings: dict, prepare: Callable[[], Prepare
     return prepared
 
 
-def _save(prepared: PreparedData, folder: Path) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+def cached_items(featurizer, smiles: Sequence[str], tokens: Iterable, workers: int = 1) -> Sequence:
+    """The training items of prepared molecules. A graph featurizer's items (about a millisecond of
+    RDKit work per molecule) are built on ``workers`` processes once and kept in the cache as a
+    memory-mapped :class:`GraphTable`, keyed by the molecules and the featurizer's settings; token
+    items are cheap and made afresh."""
+    settings = getattr(featurizer, "cache_settings", None)
+    if settings is None:
+        return [featurizer.from_prepared(s, t) for s, t in zip(smiles, tokens)]
+    molecules = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
+    described = {**settings, "molecules": molecules, "rdkit": rdkit.__version__}
+    folder = cache_dir() / "items" / hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
+    if (folder / "done").exists():
+        try:
+            return GraphTable.load(folder)
+        except (OSError, ValueError) as err:
+            log.warning("rebuilding unreadable cached graphs in %s: %s", folder, err)
+            shutil.rmtree(folder, ignore_errors=True)
+    log.info("building the graphs of %d molecules (cached for later runs)", len(smiles))
+    table = featurizer.prepared_items(smiles, workers)
     try:
-        staging.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any other folder
+        _write_folder(folder, table.save)
+    except OSError as err:
+        log.warning("could not cache graphs in %s: %s", folder, err.strerror or err)
+    return table
+
+
+def _save(prepared: PreparedData, folder: Path) -> None:
+    def write(staging: Path) -> None:
         table = prepared.tokens if isinstance(prepared.tokens, TokenTable) else TokenTable.from_lists(prepared.tokens)
         np.save(staging / "ids.npy", table.ids)
         np.save(staging / "offsets.npy", table.offsets)
         (staging / "tokens.json").write_text(json.dumps(table.tokens.tolist()))
         prepared.frame.to_csv(staging / "frame.csv", index=False)
         prepared.rejects.to_csv(staging / "rejects.csv", index=False)
+
+    _write_folder(folder, write)
+
+
+def _write_folder(folder: Path, write: Callable[[Path], None]) -> None:
+    """Fill a cache folder through ``write(staging)`` and move it into place whole, marked ``done``."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any other folder
+        write(staging)
         (staging / "done").touch()
         os.replace(staging, folder)  # atomic: another process sees all of it or none
     except OSError:

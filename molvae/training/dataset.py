@@ -16,7 +16,8 @@ class Dataset:
 
     def __init__(self, items: Sequence[Any], conditions: torch.Tensor | None, smiles: Sequence[str],
                  targets: np.ndarray | None = None):
-        self.items, self.conditions, self.smiles = list(items), conditions, list(smiles)
+        self.items = items if isinstance(items, Sequence) else list(items)  # a flat table stays one
+        self.conditions, self.smiles = conditions, list(smiles)
         self.targets = None if targets is None else np.asarray(targets, dtype=np.float32)  # (N, properties)
 
     def __len__(self) -> int:

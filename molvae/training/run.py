@@ -26,7 +26,7 @@ from molvae.errors import MolvaeError
 from molvae.models.property_head import PropertyHeadVAE
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
-from molvae.training.cache import cached_preparation
+from molvae.training.cache import cached_items, cached_preparation
 from molvae.training.checkpoint import read_checkpoint
 from molvae.training.data import prepare_molecules, split_indices
 from molvae.training.dataset import Dataset
@@ -147,7 +147,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
         train_idx, val_idx = (_known_tokens(prepared, idx, vocab) for idx in (train_idx, val_idx))
     if head:
         net = _with_property_head(net, prepared.frame, train_idx, head, run.property_weight)
-    train_set, val_set = (_dataset(net, prepared, idx, encoder, run) for idx in (train_idx, val_idx))
+    train_set, val_set = (_dataset(net, prepared, idx, encoder, run, workers) for idx in (train_idx, val_idx))
     run.counts = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
     if main_process:
@@ -256,9 +256,9 @@ def _fit_conditions(frame, train_idx, conditions, labels, seed) -> ConditionEnco
                                 {n: rows[n].astype(str).tolist() for n in labels}, seed=seed)
 
 
-def _dataset(model, prepared, indices, encoder: ConditionEncoder, run: RunConfig) -> Dataset:
+def _dataset(model, prepared, indices, encoder: ConditionEncoder, run: RunConfig, workers: int) -> Dataset:
     rows = prepared.frame.iloc[indices]
-    items = [model.featurizer.from_prepared(s, prepared.tokens[i]) for s, i in zip(rows["smiles"], indices)]
+    items = cached_items(model.featurizer, rows["smiles"].tolist(), (prepared.tokens[i] for i in indices), workers)
     targets = rows[run.property_head].astype(float).to_numpy() if run.property_head else None
     conditions = None
     if encoder:
