@@ -52,7 +52,11 @@ def validate(raw: str) -> Validation:
     """
     if not isinstance(raw, str) or not raw.strip():
         return Validation(raw if isinstance(raw, str) else "", "", False, "empty string")
-    mol = Chem.MolFromSmiles(raw.strip())
+    return validate_molecule(raw, Chem.MolFromSmiles(raw.strip()))
+
+
+def validate_molecule(raw: str, mol: Chem.Mol | None) -> Validation:
+    """:func:`validate` for a molecule already built from ``raw`` (None when that failed)."""
     if mol is None:
         return Validation(raw, "", False, "RDKit could not parse or sanitise it")
     if mol.GetNumAtoms() == 0:

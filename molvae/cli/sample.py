@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.errors import MolvaeError
 from molvae.generation import neighbours, sample
 from molvae.generation.rows import OUTPUT_PROPERTIES
 from molvae.generation.sampler import PRECISIONS, SAMPLING_PRIORS, describe_prior, sampling_prior
@@ -38,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     columns.add_argument("--no-properties", action="store_true", help="no property columns (fastest)")
     p.add_argument("--keep-invalid", action="store_true",
                    help="return the first -n draws as they are instead of re-drawing invalid strings")
+    p.add_argument("--scaffold", metavar="SMILES",
+                   help="graph models: every molecule contains this scaffold, built first and then decorated; "
+                        "[*] atoms mark where it may grow (default: any atom with free valence)")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
     p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)
@@ -46,14 +50,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     model = load(args)
+    if args.scaffold is not None and args.around:
+        raise MolvaeError("--scaffold and --around cannot be combined; give one of them")
     source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
+    if args.scaffold is not None:
+        model.scaffold_constraint(args.scaffold)  # a bad scaffold is reported before any work
+        source += f", around the scaffold {args.scaffold}"
     if args.around:
         frame = neighbours(model, args.around, args.n, args.radius, parse_conditions(args.condition), seed=args.seed)
     else:
         frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
                        precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid,
-                       properties=False if args.no_properties else args.properties or True)
+                       properties=False if args.no_properties else args.properties or True, scaffold=args.scaffold)
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid)
     valid = int(frame["valid"].sum())

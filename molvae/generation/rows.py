@@ -16,11 +16,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from molvae.chem.molecules import validate
+from molvae.chem.molecules import Validation, validate, validate_molecule
 from molvae.chem.properties import load_property_tables, molecule_properties
 from molvae.errors import match_name
 from molvae.parallel import worker_context
 from molvae.representations import get_representation
+from molvae.representations.graph import mol_from_text
 
 OUTPUT_PROPERTIES = ("logP", "QED", "SA", "MW")
 PARALLEL_FROM = 4000   # below this many strings worker start-up costs more than it saves
@@ -38,16 +39,22 @@ def output_properties(properties: bool | Sequence[str]) -> tuple[str, ...]:
 
 def describe_strings(raw_format: str, names: tuple[str, ...], raws: Sequence[str]) -> list[Row]:
     """(canonical SMILES or "", valid, property values) of each raw string; runs in worker processes."""
-    if raw_format == "smiles":
-        to_smiles = None
-    else:
-        to_smiles = get_representation(raw_format).detokenize
     rows = []
     for raw in raws:
-        check = validate(to_smiles([raw]) if to_smiles else raw)
+        check = _validate(raw_format, raw)
         values = molecule_properties(check.molecule, names) if check.valid and names else {}
         rows.append((check.smiles, check.valid, tuple(round(values[n], 4) for n in names) if values else ()))
     return rows
+
+
+def _validate(raw_format: str, raw: str) -> Validation:
+    """Validation of one raw string: SMILES as it is, SELFIES through its SMILES, and a graph model's
+    text straight into an RDKit molecule (no SMILES parsed on the way)."""
+    if raw_format == "smiles":
+        return validate(raw)
+    if raw_format == "graph":
+        return validate_molecule(raw, mol_from_text(raw))
+    return validate(get_representation(raw_format).detokenize([raw]))
 
 
 class RowBuilder:

@@ -26,7 +26,8 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
-           precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True) -> pd.DataFrame:
+           precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True,
+           scaffold: str | None = None) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
@@ -49,6 +50,12 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     ``properties`` asked for: True (logP, QED, SA, MW), False (none) or a list of those names; from an
     exemplar prior also ``exemplar``, the training molecule the sample started from (canonical
     SMILES; a row whose ``smiles`` equals it gave that molecule back).
+
+    ``scaffold`` (graph models): a SMILES that every molecule must contain. The decoder builds it
+    first and then decorates it; ``[*]`` atoms mark the attachment points where new atoms may bond
+    (without them any scaffold atom with free valence may grow). A decoded molecule that does not
+    contain the scaffold as a substructure (rare: a new ring can change its aromaticity) counts as
+    invalid and is re-drawn.
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -57,6 +64,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
         raise MolvaeError(f"temperature must be ≥ 0, got {temperature}")
     conditions = dict(conditions or {})
     conditions = model.conditions.check_names(conditions)
+    constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
     generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
     source = sampling_prior(model, prior)
 
@@ -69,7 +77,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
             c = model.conditions.encode(conditions, count, generator) if model.conditions else None
         frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
                        max_length=max_length, properties=properties, generator=decoding_generator,
-                       precision=precision)
+                       precision=precision, scaffold=constraint)
         if exemplars is not None:
             frame["exemplar"] = exemplars
         return frame
@@ -114,11 +122,13 @@ def _replace_invalid(frame: pd.DataFrame, draw) -> pd.DataFrame:
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True,
-           generator: torch.Generator | None = None, precision: str = "auto") -> pd.DataFrame:
+           generator: torch.Generator | None = None, precision: str = "auto",
+           scaffold=None) -> pd.DataFrame:
     """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
 
     Greedy by default (the most likely molecule at each point); with ``greedy=False`` tokens are drawn
-    at ``temperature``, reproducibly when a ``generator`` on the model's device is given."""
+    at ``temperature``, reproducibly when a ``generator`` on the model's device is given. ``scaffold``
+    (a graph model's ``scaffold_constraint``) is built first; molecules without it are marked invalid."""
     model = resolve_model(model)
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
@@ -129,6 +139,7 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
     model.eval()
     # While RDKit workers use the cores, one decoding thread is faster than several (see torch_threads).
     threads = 1 if rows.pool is not None and model.device.type == "cpu" else torch.get_num_threads()
+    options = {"scaffold": scaffold} if scaffold is not None else {}
     try:
         with decoding_precision(model.device, precision), torch_threads(threads), \
                 progress(total=len(z), desc="decoding") as bar:
@@ -136,12 +147,18 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
                 zb = z[start:start + batch_size].to(model.device)
                 cb = c[start:start + batch_size].to(model.device) if c is not None else None
                 rows.add(model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
-                                        generator=generator))
+                                        generator=generator, **options))
                 bar.update(len(zb))
     except BaseException:
         rows.close()
         raise
-    return rows.frame()
+    frame = rows.frame()
+    if scaffold is not None:
+        outside = frame["valid"] & ~frame["smiles"].map(scaffold.contained_in)
+        frame.loc[outside, "valid"] = False
+        frame.loc[outside, "smiles"] = ""
+        frame.loc[outside, [c for c in frame.columns if c not in ("smiles", "raw", "valid")]] = float("nan")
+    return frame
 
 
 SAMPLING_PRIORS = ("auto", *PRIOR_KINDS)

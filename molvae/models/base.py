@@ -123,6 +123,11 @@ class MoleculeVAE(nn.Module, ABC):
 
         ``generator`` (on the model's device) makes multinomial decoding reproducible."""
 
+    def scaffold_constraint(self, smiles: str):
+        """A scaffold that generation must keep; only graph models can build one first."""
+        raise MolvaeError(f"generation around a scaffold needs a graph model (--model graph); this is a "
+                          f"{self.config.get('representation', self.model_name)} model")
+
     @property
     def raw_format(self) -> str:
         """The notation of the strings ``generate`` returns: ``smiles`` or ``selfies`` (so worker

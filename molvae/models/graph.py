@@ -15,10 +15,12 @@ connected molecule that RDKit sanitises, trained or not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+from rdkit import Chem
 from torch import nn
 from torch.nn import functional as F
 
@@ -29,8 +31,12 @@ from molvae.models.base import MoleculeVAE
 from molvae.representations.graph import (
     ATOM_FEATURES,
     BOND_FEATURES,
+    Action,
+    ScaffoldPrefix,
+    graph_text,
     max_valence,
-    smiles_from_graph,
+    mol_from_text,
+    scaffold_prefix,
 )
 from molvae.representations.vocab import SPECIAL_TOKENS
 
@@ -48,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "scaffold_orders": 0.5,  # share of training molecules whose decoder steps build their scaffold first
 }
 VALENCE_CLASSES = 5  # remaining valence 0..4+ as a decoder feature
+Graph = tuple[list[str], list[tuple[int, int, int]]]  # atom types, bonds (i, j, order) with i > j
 
 
 class GraphVAE(MoleculeVAE):
@@ -188,44 +195,96 @@ class GraphVAE(MoleculeVAE):
         return torch.stack(masks, 1), torch.stack(remaining, 1), torch.stack(current, 1)
 
     # ----------------------------------------------------------------- generation
+    def scaffold_constraint(self, smiles: str) -> ScaffoldConstraint:
+        """A scaffold (SMILES, ``[*]`` marking attachment points) checked against this model: its atom
+        types, its size and room to grow. Raises MolvaeError naming what does not fit."""
+        prefix = scaffold_prefix(smiles)
+        unknown = sorted(set(prefix.tokens) - set(self.atom_types))
+        if unknown:
+            raise MolvaeError(f"the scaffold {smiles!r} holds atom type {unknown[0]}, which this model cannot build; "
+                              f"its atom types: {' '.join(self.atom_types)}")
+        limit = self.config["max_atoms"]
+        if len(prefix.tokens) >= limit:
+            raise MolvaeError(f"the scaffold {smiles!r} has {len(prefix.tokens)} atoms; this model builds molecules "
+                              f"of at most {limit}, so there is no room to decorate it")
+        classes = [self._action_class(action) for action in prefix.actions]
+        builder = _GraphBuilder(1, len(prefix.tokens), self.valences, torch.device("cpu"), limit)
+        for action in classes:
+            builder.apply(torch.tensor([action]), torch.tensor([True]))
+        if not bool((builder.remaining[0] > 0)[torch.tensor(prefix.growable)].any()):
+            where = "at its [*] attachment points" if not all(prefix.growable) else "on any atom"
+            raise MolvaeError(f"the scaffold {smiles!r} has no free valence {where}, so nothing can be attached; "
+                              "mark attachment points with [*]")
+        return ScaffoldConstraint(prefix, torch.tensor(classes), torch.tensor(prefix.growable))
+
+    def _action_class(self, action: Action) -> int:
+        """The decoder's class index of an action: 1 + type for an atom, after the types 3j + order - 1."""
+        kind, *args = action
+        if kind == "atom":
+            return 1 + self.atom_types.index(str(args[0]))
+        return 1 + self.n_types + 3 * int(args[0]) + int(args[1]) - 1
+
     @torch.no_grad()
     def generate_graphs(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
                         greedy: bool = False, max_atoms: int | None = None,
-                        generator: torch.Generator | None = None) -> list[tuple[list[str], list[tuple[int, int, int]]]]:
-        """Atom types and bonds (i, j, order) of one graph per latent point, all decoded together."""
+                        generator: torch.Generator | None = None,
+                        scaffold: ScaffoldConstraint | None = None) -> list[Graph]:
+        """Atom types and bonds (i, j, order) of one graph per latent point, all decoded together.
+
+        Every step runs on the whole batch at once (recurrent step, valence masks, sampling), and a
+        molecule leaves the batch as soon as it stops. With ``scaffold`` the scaffold's actions are
+        forced as the first steps, and afterwards new atoms bond only to its attachment points."""
         n_max = min(max_atoms or self.config["max_atoms"], self.config["max_atoms"])
         batch, device = z.shape[0], z.device
         zc = self._latent_input(z, c)
         hidden = self._initial_hidden(zc)
-        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max)
+        attachable = torch.ones(n_max, dtype=torch.bool, device=device)
+        forced = torch.zeros(0, dtype=torch.long, device=device)
+        if scaffold is not None:
+            n_max = max(n_max, len(scaffold.growable) + 1)
+            attachable = torch.ones(n_max, dtype=torch.bool, device=device)
+            attachable[:len(scaffold.growable)] = scaffold.growable.to(device)
+            forced = scaffold.actions.to(device)
+        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable)
         keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device)
-        rows = torch.arange(batch, device=device)
-        zero = torch.zeros(batch, dtype=torch.long, device=device)
-        kind, atom, bond, distance = zero, zero, zero, zero
+        alive = torch.arange(batch, device=device)  # the original rows of the molecules still being built
+        inputs = torch.zeros(4, batch, dtype=torch.long, device=device)  # kind, atom, bond, distance
         added_atom = torch.zeros(batch, dtype=torch.bool, device=device)
-        history = []
-        for _ in range(n_max * 4):
-            x = torch.cat([self._embed_inputs(kind, atom, bond, distance), zc.to(zc.dtype)], dim=-1)
+        max_steps = n_max * 4
+        history = torch.full((batch, max_steps), -1, dtype=torch.long, device=device)
+        for step in range(max_steps):
+            x = torch.cat([self._embed_inputs(*inputs), zc.to(zc.dtype)], dim=-1)
             out, hidden = self.decoder_rnn(x.unsqueeze(1), hidden)
             out = out.squeeze(1)
             newest = (builder.count - 1).clamp(min=0)
-            fresh = self._keys(out, builder.types[rows, newest])
-            keys[rows, newest] = torch.where(added_atom.unsqueeze(-1), fresh, keys[rows, newest])
-            logits = self._logits(out, keys, builder.remaining, builder.current_remaining()).float()
-            logits = logits.masked_fill(~builder.mask(), -torch.inf)
-            if greedy or temperature <= 0:
-                action = logits.argmax(-1)
+            fresh = self._keys(out, builder.types[builder.rows, newest])
+            keys[builder.rows, newest] = torch.where(added_atom.unsqueeze(-1), fresh, keys[builder.rows, newest])
+            if step < len(forced):
+                action = forced[step].expand(len(alive))
             else:
-                action = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
-            active = ~builder.done
-            partner = builder.partner(action)
-            kind, atom, bond, distance = self._previous_inputs(builder, action, partner)
-            builder.apply(action, active)
-            added_atom = active & builder.is_atom(action)
-            history.append(torch.where(active, action, -1))
-            if bool(builder.done.all()):
+                action = self._choose(out, keys, builder, temperature, greedy, generator)
+            inputs = torch.stack(self._previous_inputs(builder, action, builder.partner(action)))
+            builder.apply(action, torch.ones_like(added_atom))
+            added_atom = builder.is_atom(action)
+            history[alive, step] = action
+            finished = builder.done
+            if bool(finished.all()):
                 break
-        return self._graphs(torch.stack(history, 1).cpu().numpy())
+            if bool(finished.any()):  # finished molecules leave the batch
+                keep = (~finished).nonzero().squeeze(1)
+                alive, zc, keys, added_atom = alive[keep], zc[keep], keys[keep], added_atom[keep]
+                hidden, inputs = hidden[:, keep], inputs[:, keep]
+                builder.keep(keep)
+        return self._graphs(history.cpu().numpy())
+
+    def _choose(self, out: torch.Tensor, keys: torch.Tensor, builder: _GraphBuilder, temperature: float,
+                greedy: bool, generator: torch.Generator | None) -> torch.Tensor:
+        """The next action of every molecule: the most likely allowed one, or one drawn at ``temperature``."""
+        logits = self._logits(out, keys, builder.remaining, builder.current_remaining()).float()
+        logits = logits.masked_fill(~builder.mask(), -torch.inf)
+        if greedy or temperature <= 0:
+            return logits.argmax(-1)
+        return torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
 
     def _previous_inputs(self, builder: _GraphBuilder, action: torch.Tensor, partner: torch.Tensor):
         """Input embedding indices for the next step, describing ``action`` (before it is applied)."""
@@ -238,32 +297,54 @@ class GraphVAE(MoleculeVAE):
         distance = torch.where(is_bond, (builder.count - 1 - partner).clamp(0, MAX_REL), 0)
         return kind, atom.clamp(min=0), bond, distance
 
-    def _graphs(self, history: np.ndarray) -> list[tuple[list[str], list[tuple[int, int, int]]]]:
+    def _graphs(self, history: np.ndarray) -> list[Graph]:
+        """Atom types and bonds of each row of actions (-1 after the molecule stopped)."""
+        is_atom = (history >= 1) & (history <= self.n_types)
+        atom_index = np.cumsum(is_atom, axis=1) - 1            # the newest atom at every step
+        pair = history - 1 - self.n_types
+        types = np.asarray(self.atom_types, dtype=object)
         graphs = []
-        for row in history:
-            tokens, bonds = [], []
-            for a in row:
-                if a <= 0:
-                    break
-                if a <= self.n_types:
-                    tokens.append(self.atom_types[a - 1])
-                else:
-                    j, order = divmod(int(a) - 1 - self.n_types, 3)
-                    bonds.append((len(tokens) - 1, j, order + 1))
-            if len(tokens) > 1 and not any(i == len(tokens) - 1 for i, _, _ in bonds):
+        for row in range(len(history)):
+            atoms = history[row][is_atom[row]]
+            bonded = np.flatnonzero(pair[row] >= 0)
+            bonds = list(zip(atom_index[row, bonded].tolist(), (pair[row, bonded] // 3).tolist(),
+                             (pair[row, bonded] % 3 + 1).tolist()))
+            tokens = types[atoms - 1].tolist()
+            if len(tokens) > 1 and (not bonds or bonds[-1][0] != len(tokens) - 1):
                 tokens.pop()  # cut off mid-way: the newest atom has no bond yet
             graphs.append((tokens, bonds))
         return graphs
 
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, temperature: float = 1.0,
                  greedy: bool = False, max_length: int | None = None,
-                 generator: torch.Generator | None = None) -> list[str]:
-        """Canonical SMILES of the decoded graphs (``max_length`` caps the number of atoms)."""
-        graphs = self.generate_graphs(z, c, temperature, greedy, max_length, generator)
-        return [smiles_from_graph(tokens, bonds) for tokens, bonds in graphs]
+                 generator: torch.Generator | None = None, scaffold: ScaffoldConstraint | None = None) -> list[str]:
+        """The decoded graphs as text (:func:`graph_text`; ``max_length`` caps the number of atoms),
+        turned into molecules by RDKit in the result rows' worker processes."""
+        graphs = self.generate_graphs(z, c, temperature, greedy, max_length, generator, scaffold)
+        return [graph_text(tokens, bonds) for tokens, bonds in graphs]
+
+    @property
+    def raw_format(self) -> str:
+        return "graph"
 
     def to_smiles(self, raw: str) -> str:
-        return raw
+        mol = mol_from_text(raw)
+        return Chem.MolToSmiles(mol) if mol is not None else ""
+
+
+@dataclass(frozen=True)
+class ScaffoldConstraint:
+    """A scaffold as the graph decoder uses it: its actions as class indices, forced first, which of
+    its atoms may grow, and the parsed scaffold every result must contain."""
+
+    prefix: ScaffoldPrefix
+    actions: torch.Tensor     # (P,) action classes
+    growable: torch.Tensor    # (scaffold atoms,) bool
+
+    def contained_in(self, smiles: str) -> bool:
+        """Whether the molecule contains the scaffold (RDKit substructure match, the scaffold as query)."""
+        mol = Chem.MolFromSmiles(smiles) if smiles else None
+        return mol is not None and mol.HasSubstructMatch(self.prefix.query)
 
 
 class _GraphBuilder:
@@ -273,9 +354,13 @@ class _GraphBuilder:
     bond the newest atom to atom j. Phases: 0 empty, 1 newest atom still needs its first bond,
     2 open (stop, a new atom or another bond), 3 done."""
 
-    def __init__(self, batch: int, n_max: int, valences: torch.Tensor, device: torch.device, atom_limit: int):
+    def __init__(self, batch: int, n_max: int, valences: torch.Tensor, device: torch.device, atom_limit: int,
+                 attachable: torch.Tensor | None = None):
         self.n_max, self.valences, self.n_types = n_max, valences, len(valences)
         self.atom_limit = atom_limit  # the model's maximum; n_max (tensor width) may be a batch's largest molecule
+        # (n_max,) atoms a new atom may bond to: all, or all but a scaffold's atoms without [*]
+        self.attachable = attachable if attachable is not None else torch.ones(n_max, dtype=torch.bool,
+                                                                               device=device)
         self.types = torch.full((batch, n_max), -1, dtype=torch.long, device=device)
         self.remaining = torch.zeros(batch, n_max, dtype=torch.long, device=device)
         self.count = torch.zeros(batch, dtype=torch.long, device=device)
@@ -288,6 +373,12 @@ class _GraphBuilder:
     @property
     def done(self) -> torch.Tensor:
         return self.phase == 3
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep only the molecules at ``rows`` (the others have finished)."""
+        for name in ("types", "remaining", "count", "last", "phase"):
+            setattr(self, name, getattr(self, name)[rows])
+        self.rows = torch.arange(len(rows), device=rows.device)
 
     def is_atom(self, action: torch.Tensor) -> torch.Tensor:
         return (action >= 1) & (action <= self.n_types)
@@ -306,11 +397,11 @@ class _GraphBuilder:
         """Allowed actions (B, 1 + T + 3N)."""
         empty, first, open_ = self.phase == 0, self.phase == 1, self.phase == 2
         stop = open_ | self.done
-        room = (self.count < self.atom_limit) & (self.remaining > 0).any(1)
+        room = (self.count < self.atom_limit) & ((self.remaining > 0) & self.attachable).any(1)
         atoms = (empty | (open_ & room)).unsqueeze(1) & (self.valences > 0).unsqueeze(0)
         newest = self.count - 1
         partner_ok = (self.positions < newest.unsqueeze(1)) & (self.positions > self.last.unsqueeze(1))
-        partner_ok &= (first | open_).unsqueeze(1)
+        partner_ok &= (first | open_).unsqueeze(1) & self.attachable
         fits = self.orders.view(1, 1, 3) <= torch.minimum(
             self.remaining, self.current_remaining().unsqueeze(1)).unsqueeze(-1)
         bonds = (partner_ok.unsqueeze(-1) & fits).flatten(1)

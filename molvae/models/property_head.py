@@ -72,8 +72,12 @@ class PropertyHeadVAE(MoleculeVAE):
     def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
         return self.base.log_likelihood(batch, z)
 
-    def generate(self, z, c=None, temperature=1.0, greedy=False, max_length=None, generator=None) -> list[str]:
-        return self.base.generate(z, c, temperature, greedy, max_length, generator)
+    def generate(self, z, c=None, temperature=1.0, greedy=False, max_length=None, generator=None,
+                 **options) -> list[str]:
+        return self.base.generate(z, c, temperature, greedy, max_length, generator, **options)
+
+    def scaffold_constraint(self, smiles: str):
+        return self.base.scaffold_constraint(smiles)
 
     def to_smiles(self, raw: str) -> str:
         return self.base.to_smiles(raw)

@@ -261,7 +261,7 @@ def scaffold_prefix(smiles: str) -> ScaffoldPrefix:
     if core.GetNumAtoms() == 0:
         raise InvalidMoleculeError(f"the scaffold {smiles!r} has no atoms besides [*]")
     graph = graph_from_mol(core)
-    growable = [not marked or core.GetAtomWithIdx(a).HasProp("attachment") for a in graph.order]
+    growable = [not marked or bool(core.GetAtomWithIdx(a).HasProp("attachment")) for a in graph.order]
     return ScaffoldPrefix(smiles, [graph.tokens[a] for a in graph.order], graph.actions[:-1], growable, core)
 
 
@@ -305,6 +305,25 @@ def mol_from_graph(tokens: list[str], bonds: list[tuple[int, int, int]]) -> Chem
 def mol_from_actions(actions: list[Action]) -> Chem.Mol:
     """The sanitised molecule an action sequence builds."""
     return mol_from_graph(*graph_from_actions(actions))
+
+
+def graph_text(tokens: list[str], bonds: list[tuple[int, int, int]]) -> str:
+    """A decoded graph as plain text, the graph model's raw output: atom types, then ``i-j:order``
+    bonds (``C C O | 1-0:1 2-1:2``); RDKit reads it back in worker processes (:func:`mol_from_text`)."""
+    return " ".join(tokens) + " | " + " ".join(f"{i}-{j}:{order}" for i, j, order in bonds)
+
+
+def mol_from_text(text: str) -> Chem.Mol | None:
+    """The sanitised molecule of a :func:`graph_text` string, or None if it is malformed or RDKit
+    rejects it (never expected under the decoder's valence masks)."""
+    atoms, _, bond_text = text.partition("|")
+    tokens = atoms.split()
+    try:
+        bonds = [(int(i), int(j), int(order)) for i, _, rest in (b.partition("-") for b in bond_text.split())
+                 for j, _, order in [rest.partition(":")]]
+        return mol_from_graph(tokens, bonds) if tokens else None
+    except (ValueError, KeyError, RuntimeError):  # malformed text, unknown element or order, sanitisation
+        return None
 
 
 def smiles_from_graph(tokens: list[str], bonds: list[tuple[int, int, int]]) -> str:
