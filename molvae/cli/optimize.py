@@ -41,6 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="predictor for --method gradient: mlp ensemble (default), gp or ridge fitted on the "
                         "scores so far, or head: the model's own property head (molvae train --property-head)")
     p.add_argument("--batch-size", type=int, help="proposals per round (default: budget/20, 10..100)")
+    p.add_argument("--scaffold", metavar="SMILES",
+                   help="graph models: every proposal contains this scaffold ([*] marks where it may grow)")
     p.add_argument("--max-heavy-atoms", type=int, help="only score molecules with at most this many heavy atoms")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--top", type=int, default=10, help="how many of the best molecules to print (default 10)")
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> None:
     result = optimize(args.objective, args.model, args.method, args.budget, args.start, args.min_similarity, args.seed,
                       args.out, parse_conditions(args.condition), batch_size=args.batch_size,
                       acquisition=args.acquisition, surrogate=args.surrogate, predictor=args.predictor,
-                      max_heavy_atoms=args.max_heavy_atoms, top_k=args.top, device=args.device)
+                      max_heavy_atoms=args.max_heavy_atoms, top_k=args.top, device=args.device,
+                      scaffold=args.scaffold)
     summary = result.summary
     free = {k.removeprefix("failed_"): v for k, v in summary.items()
             if k.startswith("failed_") and k != "failed_oracle_error"}

@@ -71,7 +71,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
              out: str | Path | None = None, conditions: Mapping[str, float | str] | None = None,
              batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
              surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None,
-             max_radius: float | None = None, top_k: int = 10, device: str | None = None) -> OptimizationResult:
+             max_radius: float | None = None, top_k: int = 10, device: str | None = None,
+             scaffold: str | None = None) -> OptimizationResult:
     """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
 
     ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
@@ -81,7 +82,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     z and conditions of a conditional model). With ``start`` the search stays near that molecule's
     latent code; with ``min_similarity`` only molecules at least that Tanimoto-similar to it are
     scored. ``out`` receives every evaluated molecule. ``model`` is a model, a checkpoint path or None
-    (the bundled model), loaded onto ``device`` only after every other input has been checked.
+    (the bundled model), loaded onto ``device`` only after every other input has been checked. With
+    ``scaffold`` (graph models) every proposal is decoded around that scaffold and contains it.
     """
     oracle = get_oracle(objective)
     if method not in METHODS:
@@ -113,6 +115,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
 
     model = resolve_model(model, device)
     model.eval()
+    constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
     chosen: str | PropertyHeadPredictor = predictor
     if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
         chosen = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
@@ -122,7 +125,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         mu, _, _ = encode(model, [start], conditions)
         z_start = mu[0].numpy().astype(np.float64)
         condition = condition_matrix(model, [start], conditions)
-    session = LatentSession(model, tracker, condition, seed, greedy=start is None)
+    session = LatentSession(model, tracker, condition, seed, greedy=start is None, scaffold=constraint)
     torch.manual_seed(seed)
     batch = batch_size or max(10, min(100, budget // 20))
     first = initial or max(10, min(100, budget // 10))

@@ -33,8 +33,9 @@ class LatentSession:
     """Decodes and scores latent proposals under a budget; collects (z, utility) training pairs."""
 
     def __init__(self, model, budget: OracleBudget, condition: torch.Tensor | None = None, seed: int = 0,
-                 patience: int = 30, greedy: bool = True):
+                 patience: int = 30, greedy: bool = True, scaffold=None):
         self.model, self.budget, self.greedy = model, budget, greedy
+        self.scaffold = scaffold  # a graph model's scaffold constraint: every decoded molecule contains it
         self.condition = condition  # one condition vector (1, c_dim) for a conditional model, or None
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator().manual_seed(seed)
@@ -90,7 +91,7 @@ class LatentSession:
         if c is None and self.condition is not None:
             c = self.condition.expand(len(points), -1)
         frame = decode(self.model, points, c, greedy=self.greedy, properties=False,
-                       generator=None if self.greedy else self.decode_generator)
+                       generator=None if self.greedy else self.decode_generator, scaffold=self.scaffold)
         return frame["smiles"].tolist()
 
     def fresh(self, z: np.ndarray) -> tuple[np.ndarray, list[str]]:

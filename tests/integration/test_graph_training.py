@@ -3,12 +3,13 @@
 import pandas as pd
 import pytest
 import torch
+from rdkit import Chem
 
 import molvae
 from molvae import TrainConfig, load_model, sample, train
 from molvae.chem.molecules import canonical_smiles
 from molvae.cli.main import main
-from molvae.errors import InvalidMoleculeError
+from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.models.graph import GraphVAE
 from molvae.representations.graph import graph_from_smiles
 from molvae.training.checkpoint import save_checkpoint
@@ -93,3 +94,74 @@ def test_graph_model_from_the_command_line(graph_run, tmp_path, capsys):
                  "--condition", "logP=1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "atom 3 (Te)" in err[0]
+
+
+def _keeps_unmarked_atoms(mol, core, growable_atoms: set[int]) -> bool:
+    """Whether some placement of ``core`` in ``mol`` adds bonds only at ``growable_atoms`` (core indices)."""
+    return any(all(mol.GetAtomWithIdx(match[i]).GetDegree() == core.GetAtomWithIdx(i).GetDegree()
+                   for i in range(core.GetNumAtoms()) if i not in growable_atoms)
+               for match in mol.GetSubstructMatches(core, uniquify=False))
+
+
+def test_every_scaffold_sample_contains_the_scaffold_and_the_decorations_vary(graph_run):
+    model = load_model(graph_run["model"])
+    scaffold = "c1ccc2[nH]ccc2c1"
+    frame = sample(model, 120, seed=3, scaffold=scaffold, conditions={"logP": 3.0}, properties=["logP"])
+    query = Chem.MolFromSmiles(scaffold)
+    assert frame["valid"].all()
+    assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in frame["smiles"])
+    assert frame["smiles"].nunique() >= 60 and (frame["smiles"] != Chem.MolToSmiles(query)).mean() > 0.5
+    assert (frame["target_logP"] == 3.0).all()
+    again = sample(model, 120, seed=3, scaffold=scaffold, conditions={"logP": 3.0}, properties=["logP"])
+    pd.testing.assert_frame_equal(frame, again)  # seeded
+
+
+def test_scaffold_attachment_points_are_the_only_atoms_that_grow(graph_run):
+    model = load_model(graph_run["model"])
+    frame = sample(model, 100, seed=4, scaffold="[*]c1ccc(C(=O)N2CCC([*])CC2)cc1", properties=False)
+    core = Chem.MolFromSmiles("c1ccc(C(=O)N2CCCCC2)cc1")
+    distance = Chem.GetDistanceMatrix(core)
+    nitrogen = next(a.GetIdx() for a in core.GetAtoms() if a.GetSymbol() == "N")
+    marked = {0, next(i for i in range(core.GetNumAtoms()) if distance[nitrogen, i] == 3 and core.GetAtomWithIdx(i)
+                      .IsInRingSize(6) and not core.GetAtomWithIdx(i).GetIsAromatic())}  # atom 0: the para carbon
+    assert frame["valid"].all()
+    assert all(_keeps_unmarked_atoms(Chem.MolFromSmiles(s), core, marked) for s in frame["smiles"])
+    assert not all(_keeps_unmarked_atoms(Chem.MolFromSmiles(s), core, set()) for s in frame["smiles"])  # they grew
+    assert frame["smiles"].nunique() >= 30
+
+
+@pytest.mark.parametrize(("scaffold", "message"), [
+    ("c1ccc", "not a SMILES RDKit can parse"),
+    ("c1ccc([Se]C)cc1", "atom type Se"),
+    ("C1" + "C" * 34 + "C1", "36 atoms"),
+    ("O=C=O", "no free valence"),
+    ("[*]C(=O)C(=O)O", None),  # the marked carbon may grow: fine
+])
+def test_bad_scaffolds_are_one_line_errors_and_write_nothing(graph_run, tmp_path, capsys, scaffold, message):
+    out = tmp_path / "s.csv"
+    code = main(["sample", "-n", "20", "-o", str(out), "--model", graph_run["model"], "--scaffold", scaffold,
+                 "--seed", "0"])
+    if message is None:
+        assert code == 0 and out.exists()
+        return
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0] and not out.exists()
+    with pytest.raises(MolvaeError, match=message):
+        sample(load_model(graph_run["model"]), 5, scaffold=scaffold)
+
+
+def test_a_sequence_model_refuses_a_scaffold_and_points_to_the_graph_model(tiny_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--scaffold", "c1ccccc1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--model graph" in err[0] and not out.exists()
+
+
+def test_optimisation_around_a_scaffold_keeps_it_in_every_proposal(graph_run, tmp_path, capsys):
+    out = tmp_path / "opt.csv"
+    assert main(["optimize", "--objective", "QED", "--budget", "30", "--model", graph_run["model"],
+                 "--scaffold", "[*]c1ccncc1", "--condition", "logP=2", "-o", str(out), "--seed", "0"]) == 0
+    calls = pd.read_csv(out)
+    query = Chem.MolFromSmiles("c1ccncc1")
+    assert len(calls) == 30
+    assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in calls["smiles"])
