@@ -9,6 +9,7 @@ from rdkit.Chem.Draw import rdMolDraw2D
 
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 
 
 def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | None = None,
@@ -29,10 +30,4 @@ def draw_grid(smiles: Sequence[str], path: str | Path, legends: Sequence[str] | 
     drawer = rdMolDraw2D.MolDraw2DCairo(columns * size, rows * size, size, size)
     drawer.DrawMolecules(list(mols), legends=list(labels))
     drawer.FinishDrawing()
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(drawer.GetDrawingText())
-    except OSError as err:
-        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
-    return path
+    return replace_atomically(path, lambda p: p.write_bytes(drawer.GetDrawingText()))

@@ -13,6 +13,7 @@ import pandas as pd
 from molvae.chem.draw import draw_grid
 from molvae.datasets import read_molecules
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 from molvae.training.checkpoint import load_model
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,7 @@ def write_json(data: dict, path: str | Path) -> Path:
 
 
 def _writing(path: str | Path, write) -> Path:
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write(path)
-    except OSError as err:
-        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
-    return path
+    return replace_atomically(path, write)
 
 
 def draw(frame: pd.DataFrame, path: str | Path | None, legend: str | None = None) -> None:

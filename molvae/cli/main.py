@@ -11,6 +11,7 @@ import sys
 from molvae import __version__, progress
 from molvae.errors import MolvaeError
 
+OUT_OF_MEMORY = ("out of memory", "can't allocate memory")  # torch's CUDA and CPU allocators
 SUBCOMMANDS = ("train", "sample", "encode", "decode", "reconstruct", "interpolate", "evaluate", "benchmark", "optimize",
                "fit-prior")
 
@@ -51,6 +52,16 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except MolvaeError as err:
         print(f"molvae {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the environment: a full disk, a missing or read-only folder, no permission
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"molvae {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as err:  # torch reports an allocation that failed as a RuntimeError
+        if not isinstance(err, MemoryError) and not any(s in str(err) for s in OUT_OF_MEMORY):
+            raise
+        print(f"molvae {args.command}: error: out of memory; try fewer molecules at a time (a smaller "
+              "--batch-size or -n)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"molvae {args.command}: interrupted", file=sys.stderr)

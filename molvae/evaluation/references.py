@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import json
 import logging
-import os
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +43,7 @@ from molvae.evaluation.descriptors import (
     chemnet_activations,
     describe_many,
 )
+from molvae.files import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -216,13 +217,11 @@ def _fcd_stats(path: Path, limit: int | None, workers: int) -> tuple[np.ndarray,
 
 
 def _write(path: Path, writer) -> None:
+    """Write a cache file atomically; a cache that cannot be written only costs the next run time."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}" + "".join(path.suffixes[-1:]))
-        writer(tmp)
-        os.replace(tmp, path)
-    except OSError as err:
-        log.warning("could not cache reference statistics in %s: %s", path.parent, err.strerror or err)
+        replace_atomically(path, writer)
+    except MolvaeError as err:
+        log.warning("could not cache reference statistics: %s", err)
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -263,8 +262,11 @@ def _load(files: dict[str, Path], name: str, sha: str) -> ReferenceStats | None:
         if files["fcd"].exists():
             with np.load(files["fcd"]) as fcd:
                 stats.fcd_mu, stats.fcd_sigma = fcd["mu"], fcd["sigma"]
-    except (OSError, ValueError, KeyError, EOFError) as err:
-        log.warning("ignoring unreadable cached statistics %s: %s", files["arrays"], err)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        if files["arrays"].parent == cache_dir():  # a damaged cache entry (never a shipped file): computed again
+            log.warning("removed damaged cached statistics %s (%s); computing them again", files["arrays"], err)
+            for damaged in files.values():
+                damaged.unlink(missing_ok=True)
         return None
     log.debug("reference statistics of %s read from %s", name, files["arrays"])
     return stats

@@ -27,6 +27,7 @@ from molvae.evaluation.baselines import (
     MOSES_SOURCE,
 )
 from molvae.evaluation.metrics import MOSES_KEYS
+from molvae.files import replace_atomically
 from molvae.generation import encode
 
 log = logging.getLogger(__name__)
@@ -193,13 +194,7 @@ def build_report(metrics: dict, generated: dict[str, np.ndarray], reference: dic
 
 def write_report(path: str | Path, text: str) -> Path:
     """Write the report; a path that cannot be written is a one-line error."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
-    return path
+    return replace_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def report_from_details(path: str | Path, metrics: dict, details: dict, model=None, prop: str = "QED",

@@ -27,6 +27,7 @@ import pandas as pd
 
 from molvae.chem.molecules import validate
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 from molvae.optimization.oracle import Oracle
 
 log = logging.getLogger(__name__)
@@ -152,13 +153,8 @@ class OracleBudget:
 
     def write(self, path: str | Path) -> Path:
         """Write :meth:`history` as CSV (creating the folder); an unwritable path is a one-line error."""
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.history().to_csv(path, index=False)
-        except OSError as err:
-            raise MolvaeError(f"cannot write {path}: {err.strerror or err}") from None
-        return path
+        history = self.history()
+        return replace_atomically(path, lambda p: history.to_csv(p, index=False))
 
 
 def auc_top_k(values: Sequence[float], k: int = 10, every: int = 100, max_calls: int | None = None) -> float:

@@ -73,7 +73,8 @@ def cached_preparation(path: Path, settings: dict, prepare: Callable[[], Prepare
             log.info("prepared data of %s read from the cache (%s)", path.name, folder)
             return prepared
         except (OSError, ValueError, KeyError, pd.errors.ParserError) as err:
-            log.warning("ignoring unreadable cached data in %s: %s", folder, err)
+            log.warning("removed damaged cached data in %s (%s); preparing it again", folder, err)
+            shutil.rmtree(folder, ignore_errors=True)
     prepared = prepare()
     try:
         _save(prepared, folder)
@@ -97,7 +98,7 @@ def cached_items(featurizer, smiles: Sequence[str], tokens: Iterable, workers: i
         try:
             return GraphTable.load(folder)
         except (OSError, ValueError) as err:
-            log.warning("rebuilding unreadable cached graphs in %s: %s", folder, err)
+            log.warning("removed damaged cached graphs in %s (%s); building them again", folder, err)
             shutil.rmtree(folder, ignore_errors=True)
     log.info("building the graphs of %d molecules (cached for later runs)", len(smiles))
     table = featurizer.prepared_items(smiles, workers)

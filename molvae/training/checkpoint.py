@@ -10,8 +10,6 @@ and progress) so ``--resume`` continues where a run stopped.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.core.priors import prior_from_dict
 from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
+from molvae.files import disk_full_error, replace_atomically
 from molvae.models.registry import build_model
 
 log = logging.getLogger(__name__)
@@ -63,27 +62,17 @@ def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
 
 def save_checkpoint(path: str | Path, model, trainer_state: dict | None = None, metadata: dict | None = None) -> Path:
     """Write a checkpoint atomically: to a temporary file in the same folder, then renamed over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = model_payload(model, metadata)
     if trainer_state is not None:
         payload["trainer"] = trainer_state
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            torch.save(payload, f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
+    def write(temporary: Path) -> None:
+        try:
+            torch.save(payload, temporary)
+        except RuntimeError as err:  # torch reports a failed write (a full disk) as a RuntimeError
+            raise disk_full_error(temporary, err) from None
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return replace_atomically(path, write)
 
 
 def read_checkpoint(path: str | Path | None = None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.datasets import read_molecules, resolve_data_path
 from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 from molvae.models.property_head import PropertyHeadVAE
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
@@ -80,11 +80,13 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
           labels: list[str] | None = None, smiles_column: str | None = None, limit: int | None = None,
           val_fraction: float = 0.05, max_val: int = 10_000, workers: int = 1,
           resume: bool = False, init_from: str | Path | None = None, property_head: list[str] | None = None,
-          property_weight: float = 1.0) -> dict[str, Any]:
+          property_weight: float = 1.0, changes: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train a model on a molecule file (or ``moses``) and write the run into ``run_dir``.
 
     With ``resume``, the run's own ``config.json`` and ``last.pt`` are used: the same data, split,
-    vocabulary and weights, continued with the (possibly extended) bounds of ``train_config``.
+    vocabulary, weights and settings, continued with the TrainConfig fields in ``changes`` (bounds,
+    patience, device; recorded in ``config.json`` and logged) or, when ``train_config`` is given
+    instead, with its bounds.
     With ``init_from`` (a checkpoint, e.g. the bundled model), training starts from that model's
     weights, architecture, vocabulary and conditions with a fresh optimiser: fine-tuning. Molecules
     with a token outside its vocabulary are rejected. With ``property_head`` (built-in properties or
@@ -99,7 +101,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
                               "property_head": list(property_head or []), "property_weight": property_weight}
     if resume:
         run = RunConfig.from_dict(json.loads(_read_text(run_dir / "config.json")))
-        run.train = replace(run.train, **_bounds(train_config))
+        run.train = _resumed_settings(run.train, changes if changes is not None else _bounds(train_config))
     elif start:
         if start["model_name"] == PropertyHeadVAE.model_name:
             raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
@@ -130,7 +132,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     main_process = distributed.is_main_process()
     run_dir.mkdir(parents=True, exist_ok=True)
     if main_process:
-        prepared.rejects.to_csv(run_dir / "rejects.csv", index=False)
+        replace_atomically(run_dir / "rejects.csv", lambda p: prepared.rejects.to_csv(p, index=False))
     if prepared.frame.empty:
         raise MolvaeError(f"no usable molecules in {run.data} ({len(prepared.rejects)} rejected; "
                           f"see {run_dir / 'rejects.csv'})")
@@ -151,7 +153,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     run.counts = {"read": len(frame), "rejected": len(prepared.rejects), "train": len(train_set),
                           "validation": len(val_set), "vocabulary": len(vocab)}
     if main_process:
-        _write_atomically(run_dir / "config.json", json.dumps(run.to_dict(), indent=2))
+        replace_atomically(run_dir / "config.json", lambda p: p.write_text(json.dumps(run.to_dict(), indent=2)))
     log.info("training on %d molecules, validating on %d (%d rejected)", len(train_set), len(val_set),
              len(prepared.rejects))
     trainer = Trainer(net, train_set, val_set, config, run_dir,
@@ -230,16 +232,18 @@ def _known_tokens(prepared, indices: np.ndarray, vocab: Vocabulary) -> np.ndarra
     return np.asarray(spelled, dtype=np.int64)
 
 
+def _resumed_settings(kept: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """The run's settings with ``changes`` applied; the log says which changed, from what to what."""
+    changed = {k: (getattr(kept, k), v) for k, v in changes.items() if getattr(kept, k) != v}
+    shown = [f"{k} {old} -> {new}" for k, (old, new) in changed.items() if k != "show_progress"]
+    if shown:
+        log.info("resuming with changed settings: %s", ", ".join(shown))
+    return replace(kept, **changes)
+
+
 def _bounds(config: TrainConfig) -> dict[str, Any]:
     return {"epochs": config.epochs, "max_steps": config.max_steps, "max_minutes": config.max_minutes,
             "show_progress": config.show_progress, "checkpoint_minutes": config.checkpoint_minutes}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so a process reading it (another rank resuming) never sees half of it."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(text)
-    os.replace(partial, path)
 
 
 def _read_text(path: Path) -> str:

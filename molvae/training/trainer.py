@@ -13,6 +13,7 @@ would have taken (same batches, same noise); ``checkpoint_minutes`` also writes 
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import random
@@ -30,6 +31,7 @@ from molvae.core.objective import VAELoss, vae_loss
 from molvae.core.schedules import BetaSchedule
 from molvae.devices import bf16_autocast_helps, resolve_device
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 from molvae.training.checkpoint import save_checkpoint
 from molvae.training.dataset import Dataset
 from molvae.training.diagnostics import evaluate_model
@@ -286,13 +288,15 @@ class Trainer:
         return self.state["bad_epochs"] >= cfg.patience
 
     def _append_csv(self, name: str, columns: list[str], row: dict[str, Any]) -> None:
+        """Add a row to a log of the run; the file is replaced whole, so a crash never leaves half a row."""
         path = self.run_dir / name
-        new = not path.exists()
-        with path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow({k: _round(row.get(k)) for k in columns})
+        lines = io.StringIO()
+        writer = csv.DictWriter(lines, fieldnames=columns, extrasaction="ignore")
+        if not path.exists():
+            writer.writeheader()
+        writer.writerow({k: _round(row.get(k)) for k in columns})
+        earlier = path.read_bytes() if path.exists() else b""
+        replace_atomically(path, lambda p: p.write_bytes(earlier + lines.getvalue().encode()))
 
     def _save(self, name: str, with_trainer_state: bool) -> None:
         """``last`` carries optimiser and progress for ``resume``; ``best`` only the model, to keep it small."""
