@@ -10,6 +10,7 @@ messages that name the path and the cause.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -25,9 +26,14 @@ def replace_atomically(path: str | Path, write: Callable[[Path], object]) -> Pat
     The temporary file keeps the target's suffix (writers that choose a format by suffix still do).
     Raises MolvaeError when the folder cannot be made or the file cannot be written."""
     path = Path(path)
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise MolvaeError(f"cannot write {path}: {blocking} is a file, not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial" + path.suffix)
+        _remove_leftovers(path)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                        suffix=".partial" + path.suffix)
         os.close(handle)
     except OSError as err:
         raise MolvaeError(cannot_write(path, err)) from None
@@ -43,6 +49,25 @@ def replace_atomically(path: str | Path, write: Callable[[Path], object]) -> Pat
         temporary.unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete temporary files of ``path`` left by processes that were killed while writing it
+    (their process id is in the name; a live process's file is its own business)."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.partial{glob.escape(path.suffix)}"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def cannot_write(path: str | Path, err: OSError) -> str:

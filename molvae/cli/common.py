@@ -13,8 +13,8 @@ import pandas as pd
 from molvae.chem.draw import draw_grid
 from molvae.datasets import read_molecules
 from molvae.errors import MolvaeError
-from molvae.files import replace_atomically
-from molvae.training.checkpoint import load_model
+from molvae.files import refuse_overwriting, replace_atomically
+from molvae.training.checkpoint import checkpoint_path, load_model
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,18 @@ def read_inputs(args: argparse.Namespace) -> pd.DataFrame:
         return pd.DataFrame({"smiles": args.smiles})
 
     return read_molecules(args.input, args.smiles_column).drop(columns="line")
+
+
+INPUT_OPTIONS = {"input": "-i/--input", "data": "--data", "reference": "--reference", "train": "--train",
+                 "model": "--model", "model_file": "MODEL"}
+
+
+def refuse_output_over_input(args: argparse.Namespace) -> None:
+    """A one-line error, before any work, when -o names a file the command also reads (a model by its
+    shipped name included): the result would replace its own input."""
+    inputs = [(option, checkpoint_path(value) if name.startswith("model") and value else value)
+              for name, option in INPUT_OPTIONS.items() if isinstance(value := getattr(args, name, None), str)]
+    refuse_overwriting(getattr(args, "out", None), inputs)
 
 
 def load(args: argparse.Namespace):

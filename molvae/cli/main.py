@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_progress:
         progress.disable()
     try:
+        if getattr(args, "out", None):
+            from molvae.cli.common import refuse_output_over_input  # noqa: PLC0415 (only commands that write)
+
+            refuse_output_over_input(args)
         args.run(args)
     except MolvaeError as err:
         print(f"molvae {args.command}: error: {err}", file=sys.stderr)
