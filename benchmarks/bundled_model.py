@@ -19,8 +19,8 @@ import torch
 
 import molvae
 from molvae.datasets import moses_path, read_smiles
+from molvae.datasets.canonical import canonical_set
 from molvae.evaluation.model_metrics import model_metrics
-from molvae.evaluation.references import canonical_set
 
 
 def main() -> None:

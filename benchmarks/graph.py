@@ -61,7 +61,7 @@ def score(smiles: list[str], full: bool, workers: int) -> dict:
         from molvae.evaluation.metrics import evaluate
 
         return evaluate(smiles, workers=workers, guacamol=False)
-    from molvae.evaluation.references import canonical_set
+    from molvae.datasets.canonical import canonical_set
 
     valid = [s for s in smiles if s]
     train = canonical_set(moses_path("train"), workers)

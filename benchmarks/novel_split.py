@@ -22,7 +22,7 @@ import pandas as pd
 import molvae
 from molvae.chem import silence_rdkit
 from molvae.datasets import moses_path
-from molvae.evaluation.references import canonical_set
+from molvae.datasets.canonical import canonical_set
 
 METRICS = ("FCD/Test", "SNN/Test", "Scaf/Test", "Filters")
 

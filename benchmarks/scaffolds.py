@@ -35,7 +35,7 @@ from molvae.chem import silence_rdkit
 from molvae.chem.fingerprints import morgan_matrix
 from molvae.chem.properties import compute_properties
 from molvae.datasets import moses_path, read_smiles
-from molvae.evaluation.references import canonical_set
+from molvae.datasets.canonical import canonical_set
 from molvae.evaluation.similarity import nearest_similarity
 
 PROPERTIES = ("logP", "QED", "SA", "MW")

@@ -8,7 +8,7 @@ descriptors; ChemNet activations (for FCD) come from the maintained ``fcd`` pack
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -20,10 +20,9 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from molvae.chem.fingerprints import morgan_bits
 from molvae.chem.molecules import parse_smiles
 from molvae.chem.properties import molecule_properties
+from molvae.datasets.canonical import parallel_map
 from molvae.devices import resolve_device, torch_threads
 from molvae.evaluation.filters import passes_filters
-from molvae.parallel import worker_context
-from molvae.progress import progress
 
 PROPERTY_NAMES = ("logP", "SA", "QED", "weight")
 GUACAMOL_DESCRIPTORS = ("BertzCT", "MolLogP", "MolWt", "TPSA", "NumHAcceptors", "NumHDonors",
@@ -69,32 +68,13 @@ def _describe_item(item: tuple[str, bool, bool]) -> dict | None:
     return describe(*item)
 
 
-def _canonical_item(item: tuple[str, bool]) -> str | None:
-    mol = parse_smiles(item[0])
-    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=item[1])
-
-
-def _map(func: Callable, items: list, workers: int, min_items: int = 2000, desc: str = "scoring") -> list:
-    """``func`` over items, in order, spread over ``workers`` processes when there are enough items."""
-    if workers <= 1 or len(items) < min_items:
-        return [func(item) for item in progress(items, desc=desc)]
-    chunk = max(1, len(items) // (workers * 16))
-    with worker_context().Pool(workers) as pool:
-        return list(progress(pool.imap(func, items, chunksize=chunk), total=len(items), desc=desc))
-
-
 def describe_many(smiles: Sequence[str], workers: int = 2, filters: bool = True, descriptors: bool | int = False
                   ) -> list[dict | None]:
     """:func:`describe` for many strings; ``descriptors`` may be a count: only the first that many get them."""
     limit = len(smiles) if descriptors is True else int(descriptors)
     items = [(s, filters, i < limit) for i, s in enumerate(smiles)]
     describe("c1ccccc1O", filters, limit > 0)  # load RDKit's modules and pattern lists once, before forking
-    return _map(_describe_item, items, workers, desc="describing molecules")
-
-
-def canonicalize_many(smiles: Iterable[str], workers: int = 2, stereo: bool = True) -> list[str | None]:
-    """Canonical SMILES (None where invalid) of many strings, over ``workers`` processes."""
-    return _map(_canonical_item, [(s, stereo) for s in smiles], workers, desc="canonicalising")
+    return parallel_map(_describe_item, items, workers, desc="describing molecules")
 
 
 def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | None = None,
@@ -110,7 +90,8 @@ def chemnet_activations(smiles: Sequence[str], workers: int = 2, device: str | N
         return _chemnet_part((smiles, max(1, workers), str(dev), batch_size))
     _chemnet()  # loaded once, before forking
     parts = [smiles[i:i + 1000] for i in range(0, len(smiles), 1000)]
-    return np.concatenate(_map(_chemnet_part, [(part, 1, "cpu", batch_size) for part in parts], workers, min_items=2))
+    jobs = [(part, 1, "cpu", batch_size) for part in parts]
+    return np.concatenate(parallel_map(_chemnet_part, jobs, workers, min_items=2))
 
 
 @cache

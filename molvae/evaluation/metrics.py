@@ -38,14 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from molvae.datasets import moses_path
+from molvae.datasets.canonical import canonical_set
 from molvae.errors import MolvaeError
 from molvae.evaluation.descriptors import GUACAMOL_DESCRIPTORS, PROPERTY_NAMES, chemnet_activations, describe_many
-from molvae.evaluation.references import (
-    ReferenceStats,
-    canonical_set,
-    reference_stats,
-    resolve_reference,
-)
+from molvae.evaluation.references import ReferenceStats, reference_stats, resolve_reference
 from molvae.evaluation.similarity import cosine_similarity, internal_diversities, nearest_inside, nearest_similarity
 
 log = logging.getLogger(__name__)

@@ -23,23 +23,27 @@ import logging
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rdkit
 
 from molvae.chem.molecules import canonical_smiles
 from molvae.datasets import moses_path, read_smiles
 from molvae.datasets.cache import cache_dir
 from molvae.datasets.cache import file_sha256 as _sha256
-from molvae.datasets.moses import DATA_ROOTS
+from molvae.datasets.canonical import (
+    CACHE_FORMAT,
+    SHIPPED_MANIFEST,
+    canonical_stem,
+    canonicalize_many,
+    rdkit_release,
+    shipped_file,
+)
 from molvae.errors import MolvaeError
 from molvae.evaluation.descriptors import (
     GUACAMOL_DESCRIPTORS,
     PROPERTY_NAMES,
-    canonicalize_many,
     chemnet_activations,
     describe_many,
 )
@@ -47,10 +51,8 @@ from molvae.files import replace_atomically
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
 # Descriptors that are the same RDKit function as a property: stored once, under the property's name.
 DESCRIPTOR_ALIASES = {"MolLogP": "logP", "MolWt": "weight"}
-SHIPPED_MANIFEST = "manifest.json"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -91,50 +93,6 @@ def _paths(sha: str, root: Path | None = None) -> dict[str, Path]:
     root = cache_dir() if root is None else root
     stem = f"reference-v{CACHE_FORMAT}-{sha}"
     return {"arrays": root / f"{stem}.npz", "counts": root / f"{stem}.json.gz", "fcd": root / f"{stem}.fcd.npz"}
-
-
-def rdkit_release() -> str:
-    """The installed RDKit's release (``2026.09``): canonical SMILES may change between releases."""
-    return ".".join(rdkit.__version__.split(".")[:2])
-
-
-def shipped_dir() -> Path | None:
-    """The folder of statistics shipped with the package, or None when it is missing."""
-    for root in DATA_ROOTS:
-        if (root / "reference" / SHIPPED_MANIFEST).is_file():
-            return root / "reference"
-    return None
-
-
-@cache
-def _shipped_manifest() -> dict[str, str]:
-    """File name -> SHA-256 of the shipped statistics usable under the installed RDKit, else empty."""
-    folder = shipped_dir()
-    if folder is None:
-        return {}
-    try:
-        manifest = json.loads((folder / SHIPPED_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        log.warning("ignoring the shipped reference statistics: unreadable manifest (%s)", err)
-        return {}
-    if manifest.get("format") != CACHE_FORMAT or manifest.get("rdkit") != rdkit_release():
-        log.info("shipped reference statistics were written by RDKit %s; computing them under RDKit %s",
-                 manifest.get("rdkit"), rdkit_release())
-        return {}
-    return dict(manifest.get("files", {}))
-
-
-@cache
-def shipped_file(name: str) -> Path | None:
-    """A shipped statistics file by name, if it exists, suits this RDKit and its SHA-256 checks out."""
-    expected = _shipped_manifest().get(name)
-    folder = shipped_dir()
-    if expected is None or folder is None or not (folder / name).is_file():
-        return None
-    if _sha256(folder / name) != expected:
-        log.warning("ignoring shipped statistics %s: its SHA-256 does not match the manifest", name)
-        return None
-    return folder / name
 
 
 def _shipped_paths(sha: str) -> dict[str, Path] | None:
@@ -282,44 +240,6 @@ def _descriptors(arrays) -> dict[str, np.ndarray]:
     return out
 
 
-def canonical_set(path: str | Path, workers: int = 2, stereo: bool = True) -> set[str]:
-    """Canonical SMILES of every valid molecule in a (training) file, cached by the file's hash.
-
-    Canonicalising with the installed RDKit matters: a file written by another RDKit version may
-    spell some molecules differently, which would count them as novel. For the shipped MOSES
-    training split the package carries the few rows whose canonical form differs from the file.
-    """
-    path = Path(path)
-    stem = _canonical_stem(file_sha256(path), stereo)
-    cached = cache_dir() / f"{stem}.txt.gz"
-    if cached.exists():
-        try:
-            with gzip.open(cached, "rt", encoding="utf-8") as handle:
-                return set(handle.read().split("\n")) - {""}
-        except (OSError, EOFError) as err:
-            log.warning("ignoring unreadable cache %s: %s", cached, err)
-    smiles = _reference_smiles(path, None)
-    shipped = shipped_file(f"{stem}.changes.json.gz")
-    if shipped is not None:
-        with gzip.open(shipped, "rt", encoding="utf-8") as handle:
-            changes = json.load(handle)  # written form -> canonical form (None: not a valid molecule)
-        return {form for s in smiles if (form := changes.get(s, s)) is not None}
-
-    log.info("canonicalising %d molecules of %s (once; cached by content)", len(smiles), path)
-    out = {form for form in canonicalize_many(smiles, workers, stereo) if form is not None}
-
-    def write(p: Path) -> None:
-        with gzip.open(p, "wt", encoding="utf-8", compresslevel=1) as handle:
-            handle.write("\n".join(sorted(out)))
-
-    _write(cached, write)
-    return out
-
-
-def _canonical_stem(sha: str, stereo: bool) -> str:
-    return f"canonical-v{CACHE_FORMAT}-{'' if stereo else 'nostereo-'}{sha}"
-
-
 def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
     """Write the statistics that ship with the package for the MOSES splits, and their manifest.
 
@@ -341,7 +261,7 @@ def write_shipped_statistics(folder: Path, workers: int = 2) -> dict[str, str]:
     for stereo in (True, False):
         canonical = canonicalize_many(smiles, workers, stereo)
         changes = {s: c for s, c in zip(smiles, canonical) if s != c}
-        with gzip.open(folder / f"{_canonical_stem(file_sha256(train), stereo)}.changes.json.gz", "wt",
+        with gzip.open(folder / f"{canonical_stem(file_sha256(train), stereo)}.changes.json.gz", "wt",
                        encoding="utf-8") as handle:
             json.dump(changes, handle, sort_keys=True)
     shipped = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.name.startswith(("reference-", "canonical-"))}
