@@ -52,4 +52,4 @@ def tiny_run(tmp_path_factory, moses_train_file) -> dict:
     summary = train(moses_train_file, run_dir, model_config={"embed_dim": 32, "encoder_hidden": 64,
                                                              "decoder_hidden": 96, "latent_dim": 16},
                     train_config=config, conditions=["logP", "QED"])
-    return {"dir": run_dir, "model": str(run_dir / "last.pt"), "summary": summary}
+    return {"dir": run_dir, "model": str(run_dir / "last.pt"), "summary": summary, "data": moses_train_file}

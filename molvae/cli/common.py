@@ -94,10 +94,20 @@ def _writing(path: str | Path, write) -> Path:
     return replace_atomically(path, write)
 
 
-def draw(frame: pd.DataFrame, path: str | Path | None, legend: str | None = None) -> None:
+def draw(frame: pd.DataFrame, path: str | Path | None, legend: str | None = None, numbered: bool = False) -> None:
+    """Draw the molecules of ``frame`` into a PNG grid, each labelled with its ``legend`` column's value
+    and, when ``numbered``, its row number in the output table (1-based, as a spreadsheet shows it)."""
     if not path:
         return
-
-    legends = [f"{legend} {v}" for v in frame[legend]] if legend else None
-    draw_grid(frame["smiles"].tolist(), path, legends=legends)
+    labels = []
+    for row, value in zip(frame.index, frame[legend] if legend else [None] * len(frame)):
+        shown = "" if value is None else f"{legend} {value:.2f}" if isinstance(value, float) else f"{legend} {value}"
+        labels.append(f"#{row + 1}  {shown}".strip() if numbered else shown)
+    draw_grid(frame["smiles"].tolist(), path, legends=labels)
     log.info("drew %s", path)
+
+
+def check_column(frame: pd.DataFrame, column: str | None, option: str) -> None:
+    """A one-line error listing the columns when ``column`` is not one of the table's."""
+    if column is not None and column not in frame.columns:
+        raise MolvaeError(f"{option} {column!r} is not a column of the output; columns: {', '.join(frame.columns)}")

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import argparse
 
-from molvae.cli.common import add_condition_argument, add_model_arguments, draw, load, parse_conditions, write_table
+from molvae.cli.common import (
+    add_condition_argument,
+    add_model_arguments,
+    check_column,
+    draw,
+    load,
+    parse_conditions,
+    write_table,
+)
 from molvae.errors import MolvaeError
 from molvae.generation import neighbours, sample
 from molvae.generation.rows import OUTPUT_PROPERTIES
@@ -42,16 +50,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scaffold", metavar="SMILES",
                    help="graph models: every molecule contains this scaffold, built first and then decorated; "
                         "[*] atoms mark where it may grow (default: any atom with free valence)")
+    p.add_argument("--novel-only", action="store_true",
+                   help="re-draw molecules the model was trained on, as invalid ones are (bounded)")
+    p.add_argument("--train", metavar="FILE",
+                   help="the model's training molecules (a file or 'moses'), for the novel column and "
+                        "--novel-only (default: those its checkpoint records)")
     p.add_argument("--around", metavar="SMILES", help="sample the neighbourhood of this molecule instead of the prior")
     p.add_argument("--radius", type=float, default=0.5, help="noise scale around --around's latent code")
     add_condition_argument(p)
-    p.add_argument("--grid", help="also draw the first valid molecules into this PNG")
+    p.add_argument("--grid", help="also draw the first valid molecules into this PNG, each labelled with its row "
+                                  "number and QED (see --grid-legend)")
+    p.add_argument("--grid-legend", metavar="COLUMN",
+                   help="the column whose value labels each molecule in --grid (default: QED when computed)")
 
 
 def run(args: argparse.Namespace) -> None:
     model = load(args)
-    if args.scaffold is not None and args.around:
-        raise MolvaeError("--scaffold and --around cannot be combined; give one of them")
+    if args.around and (args.scaffold is not None or args.novel_only):
+        raise MolvaeError("--around samples one molecule's neighbourhood; it cannot be combined with --scaffold "
+                          "or --novel-only")
     source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
     if args.scaffold is not None:
         model.scaffold_constraint(args.scaffold)  # a bad scaffold is reported before any work
@@ -62,13 +79,25 @@ def run(args: argparse.Namespace) -> None:
         frame = sample(model, args.n, parse_conditions(args.condition), temperature=args.temperature,
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
                        precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid,
-                       properties=False if args.no_properties else args.properties or True, scaffold=args.scaffold)
+                       properties=False if args.no_properties else args.properties or True, scaffold=args.scaffold,
+                       novel_only=args.novel_only, train=args.train)
+    legend = args.grid_legend or ("QED" if "QED" in frame else None)
+    check_column(frame, legend, "--grid-legend")
     write_table(frame, args.out)
-    draw(frame[frame["valid"]], args.grid)
+    draw(frame[frame["valid"]], args.grid, legend, numbered=True)
     valid = int(frame["valid"].sum())
     unique = frame.loc[frame["valid"], "smiles"].nunique()
     print(f"wrote {len(frame)} samples ({source}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
-          f"{unique} unique ({unique / max(valid, 1):.1%} of valid){redraw_note(frame)}{exemplar_note(frame)}")
+          f"{unique} unique ({unique / max(valid, 1):.1%} of valid){novel_note(frame)}{redraw_note(frame)}"
+          f"{exemplar_note(frame)}")
+
+
+def novel_note(frame) -> str:
+    """How many samples are new molecules, when the model knows its training molecules."""
+    if "novel" not in frame:
+        return ""
+    new = int(frame["novel"].sum())
+    return f", {new} new ({new / len(frame):.1%}, column novel)"
 
 
 def exemplar_note(frame) -> str:

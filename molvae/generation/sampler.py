@@ -14,6 +14,7 @@ from molvae.core.priors import FITTED_PRIORS, PRIOR_KINDS, StandardNormal
 from molvae.devices import bf16_autocast_helps, torch_threads
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
+from molvae.generation.novelty import require_training_molecules, training_molecules
 from molvae.generation.prior_fit import exemplar_draw
 from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
@@ -27,7 +28,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
            precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True,
-           scaffold: str | None = None) -> pd.DataFrame:
+           scaffold: str | None = None, novel_only: bool = False, train: str | Path | None = None) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
@@ -56,6 +57,11 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     (without them any scaffold atom with free valence may grow). A decoded molecule that does not
     contain the scaffold as a substructure (rare: a new ring can change its aromaticity) counts as
     invalid and is re-drawn.
+
+    For a model that records its training molecules (the shipped ones know the MOSES training
+    split), or with ``train`` naming them (a file or ``moses``), the column ``novel`` says whether
+    each molecule is new; ``novel_only`` re-draws training molecules as it re-draws invalid ones
+    (bounded the same way; rows still not new after that stay, flagged ``novel = False``).
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -65,6 +71,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     conditions = dict(conditions or {})
     conditions = model.conditions.check_names(conditions)
     constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
+    known = require_training_molecules(model, train) if novel_only else training_molecules(model, train)
     generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
     source = sampling_prior(model, prior)
 
@@ -80,10 +87,21 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
                        precision=precision, scaffold=constraint)
         if exemplars is not None:
             frame["exemplar"] = exemplars
+        if known is not None:
+            frame.insert(frame.columns.get_loc("valid") + 1, "novel", known.novel(frame["smiles"]))
         return frame
 
+    def usable(frame: pd.DataFrame) -> pd.Series:
+        """Rows to keep: valid ones (all, with ``redraw_invalid=False``), and with ``novel_only`` no
+        valid training molecule."""
+        keep = frame["valid"] if redraw_invalid else pd.Series(True, index=frame.index)
+        return keep & (frame["novel"] | ~frame["valid"]) if novel_only else keep
+
     frame = draw(n)
-    frame = _replace_invalid(frame, draw) if redraw_invalid else _record_draws(frame, n, int(frame["valid"].sum()))
+    if redraw_invalid or novel_only:
+        frame = _replace_unusable(frame, draw, usable)
+    else:
+        frame = _record_draws(frame, n, int(frame["valid"].sum()))
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
     return frame
@@ -97,24 +115,27 @@ def _record_draws(frame: pd.DataFrame, drawn: int, valid: int) -> pd.DataFrame:
     return frame
 
 
-def _replace_invalid(frame: pd.DataFrame, draw) -> pd.DataFrame:
-    """Fill the invalid rows of ``frame`` with valid molecules from further ``draw(count)`` calls.
+def _replace_unusable(frame: pd.DataFrame, draw, usable) -> pd.DataFrame:
+    """Fill the rows of ``frame`` that are not ``usable`` (invalid, or not new with ``novel_only``)
+    with usable molecules from further ``draw(count)`` calls.
 
-    Each round draws enough for the missing rows at the validity seen so far, so a model that is
+    Each round draws enough for the missing rows at the usable share seen so far, so a model that is
     valid 80 % of the time needs one or two rounds; all draws are counted in ``frame.attrs``."""
     n = len(frame)
-    drawn, valid = n, int(frame["valid"].sum())
-    while not frame["valid"].all() and drawn < MAX_DRAWS * n:
-        missing = frame.index[~frame["valid"].to_numpy()]
-        rate = max(valid / drawn, 0.05)
+    drawn, valid, kept = n, int(frame["valid"].sum()), int(usable(frame).sum())
+    while not usable(frame).all() and drawn < MAX_DRAWS * n:
+        missing = frame.index[~usable(frame).to_numpy()]
+        rate = max(kept / drawn, 0.05)
         extra = draw(min(int(len(missing) / rate * 1.1) + 1, MAX_DRAWS * n - drawn))
-        drawn, valid = drawn + len(extra), valid + int(extra["valid"].sum())
-        good = extra[extra["valid"]].head(len(missing))
+        good_rows = usable(extra)
+        drawn, valid, kept = drawn + len(extra), valid + int(extra["valid"].sum()), kept + int(good_rows.sum())
+        good = extra[good_rows].head(len(missing))
         for column in frame.columns:
             frame.loc[missing[:len(good)], column] = good[column].to_numpy()
-    still = int((~frame["valid"]).sum())
+    still = int((~usable(frame)).sum())
     if still:
-        log.warning("%d of %d samples are still invalid after %d draws; they are returned flagged", still, n, drawn)
+        log.warning("%d of %d samples are still invalid (or not new) after %d draws; they are returned flagged",
+                    still, n, drawn)
     return _record_draws(frame, drawn, valid)
 
 

@@ -34,6 +34,7 @@ class MoleculeVAE(nn.Module, ABC):
         self.conditions = conditions or ConditionEncoder()
         self.vamp: VampPrior | None = None  # built with the posterior head when config["prior"] is "vamp"
         self._prior = None  # a fitted prior (molvae fit-prior); None: the training prior
+        self.training_data: str | None = None  # what it was trained on (``moses`` or a path), from its checkpoint
 
     @property
     def training_prior(self):

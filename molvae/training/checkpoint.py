@@ -103,6 +103,7 @@ def model_from_checkpoint(data: dict[str, Any]):
     except RuntimeError as err:
         raise MolvaeError(f"checkpoint weights do not fit its configuration: {str(err).splitlines()[0]}") from None
     model.prior = prior_from_dict(data.get("prior"), model.latent_dim)
+    model.training_data = (data.get("metadata") or {}).get("data")
     return model.eval()
 
 

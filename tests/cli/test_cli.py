@@ -25,7 +25,7 @@ def test_sample_writes_the_documented_columns_and_grid(tiny_run, tmp_path, capsy
     assert run_cli("sample", "-n", 40, "-o", out, "--model", tiny_run["model"], "--seed", 3,
                    "--temperature", 0.8, "--condition", "logP=2.5", "--grid", grid) == 0
     frame = pd.read_csv(out, keep_default_na=False)
-    assert list(frame.columns) == ["smiles", "raw", "valid", "logP", "QED", "SA", "MW", "target_logP"]
+    assert list(frame.columns) == ["smiles", "raw", "valid", "novel", "logP", "QED", "SA", "MW", "target_logP"]
     assert len(frame) == 40 and grid.read_bytes()[:4] == b"\x89PNG"
     assert "wrote 40 samples" in capsys.readouterr().out
 
@@ -174,3 +174,59 @@ def test_sampling_starts_without_loading_what_only_optimisation_needs():
     assert callable(molvae.optimize) and molvae.TrainConfig().batch_size > 0
     with pytest.raises(AttributeError, match="no attribute 'sampel'"):
         molvae.sampel  # noqa: B018
+
+
+def test_samples_say_which_molecules_are_new_and_novel_only_returns_only_new_ones(tiny_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    command = ["sample", "-n", "200", "-o", str(out), "--model", tiny_run["model"], "--seed", "2"]
+    assert main(command) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert frame.columns[3] == "novel" and frame.loc[frame["valid"], "novel"].all()  # none is in its data
+    known = tmp_path / "known.smi"  # as if half of these molecules had been training molecules
+    known.write_text("\n".join(frame.loc[frame["valid"], "smiles"].iloc[::2]) + "\n")
+    training = set(known.read_text().split())
+    capsys.readouterr()
+    assert main([*command, "--train", str(known)]) == 0
+    again = pd.read_csv(out, keep_default_na=False)
+    assert (again["novel"] == (again["valid"] & ~again["smiles"].isin(training))).all()
+    assert f"{int(again['novel'].sum())} new" in capsys.readouterr().out and not again["novel"].all()
+    assert main([*command, "--train", str(known), "--novel-only"]) == 0
+    only = pd.read_csv(out, keep_default_na=False)
+    assert len(only) == 200 and only["novel"].all() and not only["smiles"].isin(training).any()
+
+
+def test_novel_only_needs_known_training_molecules(tiny_run, tmp_path, capsys):
+    import shutil
+
+    from molvae.training.checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
+
+    data = read_checkpoint(tiny_run["model"])
+    model = model_from_checkpoint(data)
+    anonymous = save_checkpoint(tmp_path / "anonymous.pt", model)  # no metadata: the data is unknown
+    out = tmp_path / "s.csv"
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", str(anonymous), "--novel-only"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--train FILE" in err[0] and not out.exists()
+    train = tmp_path / "train.csv"
+    shutil.copy(tiny_run["data"], train)
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", str(anonymous), "--novel-only",
+                 "--train", str(train)]) == 0
+    assert pd.read_csv(out)["novel"].all()
+
+
+def test_grid_labels_and_a_missing_legend_column(tiny_run, tmp_path, capsys, monkeypatch):
+    out, grid = tmp_path / "s.csv", tmp_path / "g.png"
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--grid", str(grid),
+                 "--grid-legend", "foo"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'foo' is not a column" in err[0] and "QED" in err[0]
+    assert not out.exists() and not grid.exists()
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--grid", str(grid),
+                 "--grid-legend", "logP"]) == 0
+    assert grid.read_bytes()[:4] == b"\x89PNG"
+    drawn = {}
+    monkeypatch.setattr("molvae.cli.common.draw_grid", lambda smiles, path, legends: drawn.update(legends=legends))
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--grid", str(grid)]) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    first = frame.index[frame["valid"]][0]
+    assert drawn["legends"][0] == f"#{first + 1}  QED {frame['QED'][first]:.2f}"
