@@ -23,11 +23,12 @@ def resolve_model(model: MoleculeVAE | str | Path | None, device: str | None = N
     return load_model(model, device or "auto")
 
 
-def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[str, float | str] | None = None
-                     ) -> torch.Tensor | None:
+def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[str, float | str] | None = None,
+                     known: Mapping[str, Sequence[float]] | None = None) -> torch.Tensor | None:
     """Condition vectors that describe molecules for the encoder of a conditional model.
 
     A value the user gives is used for every molecule; a built-in property the user leaves out is
+    taken from ``known`` (per-molecule values already computed, e.g. shipped with the data) or
     computed from each molecule; any other condition must be given.
     """
     encoder = model.conditions
@@ -35,12 +36,16 @@ def condition_matrix(model: MoleculeVAE, smiles: Sequence[str], given: Mapping[s
         return None
     given = dict(given or {})
     given = encoder.check_names(given)
-    computed = [name for name in encoder.continuous if name not in given and name in PROPERTY_FUNCTIONS]
+    known = dict(known or {})
+    computed = [name for name in encoder.continuous
+                if name not in given and name not in known and name in PROPERTY_FUNCTIONS]
     table = property_table(smiles, computed, workers=os.cpu_count() or 1) if computed else None
     continuous = {}
     for name in encoder.continuous:
         if name in given:
             continuous[name] = [encoder.parse_number(name, given[name])] * len(smiles)
+        elif name in known:
+            continuous[name] = list(known[name])
         elif table is not None and name in computed:
             continuous[name] = table[name].tolist()
         else:

@@ -43,9 +43,11 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
 
 @torch.no_grad()
 def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
-                           skip_invalid: bool = False, batch_size: int = 1000) -> Encoded:
+                           skip_invalid: bool = False, batch_size: int = 1000,
+                           known: Mapping[str, Sequence[float]] | None = None) -> Encoded:
     """:func:`encode`, also returning the condition vectors the molecules were encoded with and their
-    canonical SMILES, so a caller that decodes them again need not compute those twice."""
+    canonical SMILES, so a caller that decodes them again need not compute those twice. ``known``
+    gives per-molecule property values already computed (one per input molecule)."""
     model = resolve_model(model)
     model.eval()
     items, kept, canonical = [], [], []
@@ -64,7 +66,8 @@ def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: M
         canonical.append(checked.smiles)
     if not items:
         raise MolvaeError("no molecule could be encoded")
-    c = condition_matrix(model, canonical, conditions)
+    kept_known = {name: [values[i] for i in kept] for name, values in (known or {}).items()}
+    c = condition_matrix(model, canonical, conditions, kept_known)
     mus, logvars = [], []
     with progress(total=len(items), desc="encoding") as bar:
         for start in range(0, len(items), batch_size):

@@ -21,6 +21,7 @@ import torch
 
 from molvae.core.priors import ExemplarPrior, GaussianMixturePrior
 from molvae.datasets import read_molecules, resolve_data_path
+from molvae.datasets.moses import shipped_conditions
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.encoding import encode, encode_with_conditions
@@ -95,13 +96,15 @@ def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: 
     conditions and drawn from its widened posterior. Conditions the user fixes replace the molecule's
     own (z then keeps the shape of a molecule with other properties)."""
     molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
+    shipped = shipped_conditions(resolve_data_path(prior.data), list(model.conditions.continuous), len(molecules))
     zs: list[torch.Tensor] = []
     cs: list[torch.Tensor] = []
     sources: list[str] = []
     for _ in range(10):
         picks = torch.randint(len(molecules), (n - len(sources),), generator=generator).tolist()
         try:
-            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True)
+            known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
+            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True, known=known)
         except MolvaeError:  # none of these could be encoded; draw others
             continue
         zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
