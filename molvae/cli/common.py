@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model",
-                   help="checkpoint file, or a shipped model: bundled (the default), selfies or property-head")
+                   help="checkpoint file, or a shipped model: bundled (the default), selfies, property-head or graph")
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
 
 

@@ -1,2 +1,3 @@
 """The shipped pretrained checkpoints, loaded by name with ``molvae.load_model(name)``: ``bundled``
-(``molvae_selfies_moses.pt``, the default) and ``property-head`` (``molvae_selfies_moses_property_head.pt``)."""
+(``molvae_smiles_moses.pt``, the default), ``selfies`` (``molvae_selfies_moses.pt``), ``property-head``
+(``molvae_selfies_moses_property_head.pt``) and ``graph`` (``molvae_graph_moses.pt``)."""

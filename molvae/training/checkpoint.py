@@ -30,13 +30,14 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 SHIPPED = {"bundled": "molvae_smiles_moses.pt",  # the default: a SMILES CVAE on logP, QED and SA
            "selfies": "molvae_selfies_moses.pt",  # the first shipped model: a SELFIES CVAE, always valid
-           "property-head": "molvae_selfies_moses_property_head.pt"}  # logP/QED/SA head, for optimisation
+           "property-head": "molvae_selfies_moses_property_head.pt",  # logP/QED/SA head, for optimisation
+           "graph": "molvae_graph_moses.pt"}  # the graph CVAE on logP, QED and SA: valid by construction, scaffolds
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / SHIPPED["bundled"]
 
 
 def checkpoint_path(path: str | Path | None) -> Path:
     """The file behind a model argument: a path, a shipped model's name (``bundled``, ``selfies``,
-    ``property-head``) when no such file exists, or None for the bundled model."""
+    ``property-head``, ``graph``) when no such file exists, or None for the bundled model."""
     if path is None:
         return PRETRAINED
     if str(path) in SHIPPED and not Path(path).exists():
@@ -45,7 +46,10 @@ def checkpoint_path(path: str | Path | None) -> Path:
 
 
 def model_payload(model, metadata: dict | None = None) -> dict[str, Any]:
-    """The plain-data description of a model: everything needed to rebuild it."""
+    """The plain-data description of a model: everything needed to rebuild it (and what it was
+    trained on, when known, so that its samples can be told new or not)."""
+    if model.training_data is not None:
+        metadata = {"data": model.training_data, **(metadata or {})}
     return {
         "format_version": FORMAT_VERSION,
         "model_name": model.model_name,

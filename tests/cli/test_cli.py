@@ -202,6 +202,7 @@ def test_novel_only_needs_known_training_molecules(tiny_run, tmp_path, capsys):
 
     data = read_checkpoint(tiny_run["model"])
     model = model_from_checkpoint(data)
+    model.training_data = None
     anonymous = save_checkpoint(tmp_path / "anonymous.pt", model)  # no metadata: the data is unknown
     out = tmp_path / "s.csv"
     assert main(["sample", "-n", "5", "-o", str(out), "--model", str(anonymous), "--novel-only"]) == 2

@@ -45,16 +45,18 @@ def _environment(cache: Path) -> dict[str, str]:
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(small_data, tmp_path):
     env = _environment(tmp_path / "cache")
     whole = tmp_path / "whole"
+    started = time.monotonic()
     subprocess.run(_train_command(small_data, whole), env=env, check=True, timeout=300)
+    duration = time.monotonic() - started  # start-up included: each kill below leaves at least 60 % to do
     killed, rng = tmp_path / "killed", random.Random(7)
     kills, finished = 0, False
-    for attempt in range(12):
+    for attempt in range(6):
         resume = ["--resume", "--checkpoint-minutes", "0.002"] if (killed / "last.pt").exists() else []
         command = (_train_command(small_data, killed, "--checkpoint-minutes", "0.002") if not resume else
                    [sys.executable, "-m", "molvae", "-q", "train", "-o", str(killed), *resume, "--no-progress"])
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            process.wait(timeout=rng.uniform(3.0, 7.0) if attempt < 4 else 300)
+            process.wait(timeout=rng.uniform(0.25, 0.4) * duration if attempt < 2 else 300)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)  # no chance to save: checkpoint writes may be cut short
             process.wait()

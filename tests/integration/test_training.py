@@ -79,7 +79,7 @@ def test_reload_gives_identical_samples_under_the_same_seed(tiny_run, tmp_path):
 
 def test_samples_are_validated_and_invalid_rows_kept(tiny_run):
     frame = sample(tiny_run["model"], 100, seed=0)
-    assert list(frame.columns[:7]) == ["smiles", "raw", "valid", "logP", "QED", "SA", "MW"]
+    assert list(frame.columns[:8]) == ["smiles", "raw", "valid", "novel", "logP", "QED", "SA", "MW"]
     assert len(frame) == 100
     for _, row in frame.iterrows():
         assert row["valid"] == bool(row["smiles"])

@@ -88,10 +88,11 @@ def test_property_columns_can_be_chosen_or_left_out(tmp_path, capsys):
     with pytest.raises(MolvaeError, match="unknown property 'pIC50'"):
         sample(model, 20, seed=0, properties=["pIC50"])
     assert main(["sample", "-n", "30", "-o", str(tmp_path / "s.csv"), "--no-properties", "--seed", "1"]) == 0
-    # the bundled model samples through its exemplar prior, so its rows also name their exemplar
-    assert list(pd.read_csv(tmp_path / "s.csv").columns) == ["smiles", "raw", "valid", "exemplar"]
+    # the bundled model knows its training molecules and samples through its exemplar prior, so its
+    # rows also say whether they are new and name their exemplar
+    assert list(pd.read_csv(tmp_path / "s.csv").columns) == ["smiles", "raw", "valid", "novel", "exemplar"]
     assert main(["sample", "-n", "30", "-o", str(tmp_path / "t.csv"), "--properties", "sa", "--seed", "1"]) == 0
-    assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["smiles", "raw", "valid", "SA", "exemplar"]
+    assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["smiles", "raw", "valid", "novel", "SA", "exemplar"]
     capsys.readouterr()
     assert main(["sample", "-n", "5", "-o", str(tmp_path / "u.csv"), "--properties", "pIC50"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
