@@ -78,7 +78,8 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     def draw(count: int) -> pd.DataFrame:
         exemplars = None
         if source.kind == "exemplar":
-            z, c, exemplars = exemplar_draw(model, source, count, conditions, generator)
+            with decoding_precision(model.device, precision):  # the encoder, in the decoder's precision
+                z, c, exemplars = exemplar_draw(model, source, count, conditions, generator)
         else:
             z = source.sample(count, generator)
             c = model.conditions.encode(conditions, count, generator) if model.conditions else None

@@ -54,10 +54,15 @@ class Outcome:
 class OracleBudget:
     """An oracle behind a call counter, a canonical-SMILES cache and optional constraints."""
 
-    def __init__(self, oracle: Oracle, budget: int, constraints: Sequence[Constraint] = ()):
+    def __init__(self, oracle: Oracle, budget: int, constraints: Sequence[Constraint] = (),
+                 out: str | Path | None = None, answers: dict[str, float] | None = None):
+        """``out``: a CSV rewritten (atomically) with every call after each batch. ``answers``: scores
+        an earlier run of the same search paid for (canonical SMILES → score), given back without
+        asking the oracle again; each still counts as a call, as it did in that run."""
         if not isinstance(budget, int | np.integer) or budget <= 0:
             raise MolvaeError(f"the oracle budget must be a positive number of calls, got {budget}")
         self.oracle, self.budget, self.constraints = oracle, int(budget), list(constraints)
+        self.out, self.answers, self.replayed = out, dict(answers or {}), 0
         self.cache: dict[str, float] = {}
         self.records: list[dict] = []
         self.failures: Counter[str] = Counter()
@@ -86,6 +91,8 @@ class OracleBudget:
         for i, raw in enumerate(raws):
             outcome = self._one(raw, seen, source, extra[i] if extra is not None else None)
             outcomes.append(outcome)
+        if self.out is not None and any(o.call for o in outcomes):
+            self.write(self.out)  # every paid-for call is on disk before the next batch
         return outcomes
 
     def _one(self, raw: str, seen: set[str], source: str, extra: dict | None) -> Outcome:
@@ -116,6 +123,12 @@ class OracleBudget:
         return Outcome(raw, smiles, status, value, self.calls)
 
     def _call(self, smiles: str) -> float:
+        if smiles in self.answers:  # paid for by the run being resumed
+            self.replayed += 1
+            value = self.answers[smiles]
+            if not math.isfinite(value):
+                self.failures["oracle_error"] += 1
+            return value
         try:
             value = float(self.oracle(smiles))
         except Exception as err:  # a user oracle may raise anything; one molecule must not stop the run

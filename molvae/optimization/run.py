@@ -34,6 +34,7 @@ from molvae.optimization.gradient import gradient_optimization
 from molvae.optimization.objectives import get_oracle
 from molvae.optimization.oracle import Oracle
 from molvae.optimization.predictors import GRADIENT_PREDICTORS, PropertyHeadPredictor
+from molvae.optimization.record import check_same_run, model_fingerprint, read_run, write_settings
 from molvae.optimization.session import LatentSession, StalledSearch
 from molvae.progress import progress
 
@@ -72,7 +73,7 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
              batch_size: int | None = None, initial: int | None = None, acquisition: str = "ei",
              surrogate: str = "fingerprint", predictor: str = "mlp", max_heavy_atoms: int | None = None,
              max_radius: float | None = None, top_k: int = 10, device: str | None = None,
-             scaffold: str | None = None) -> OptimizationResult:
+             scaffold: str | None = None, resume: bool = False) -> OptimizationResult:
     """Maximise ``objective`` over the model's latent space with at most ``budget`` oracle calls.
 
     ``method``: ``bo`` (GP Bayesian optimisation; ``surrogate`` ``fingerprint`` models the decoded
@@ -84,6 +85,11 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     scored. ``out`` receives every evaluated molecule. ``model`` is a model, a checkpoint path or None
     (the bundled model), loaded onto ``device`` only after every other input has been checked. With
     ``scaffold`` (graph models) every proposal is decoded around that scaffold and contains it.
+
+    ``out`` is rewritten after every batch, with the run's settings in ``OUT.run.json`` beside it.
+    ``resume=True`` continues the interrupted run that wrote ``out`` (called with the same
+    arguments): the seeded search is replayed, molecules the file holds are answered from it (never
+    by the oracle again), and the run goes on with new calls until the budget is spent.
     """
     oracle = get_oracle(objective)
     if method not in METHODS:
@@ -112,14 +118,22 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
             constraints.append(similarity_constraint(start, min_similarity))
     if max_heavy_atoms is not None:
         constraints.append(heavy_atom_constraint(int(max_heavy_atoms)))
+    settings = {"objective": oracle.name, "method": method, "budget": int(budget), "start": start,
+                "min_similarity": min_similarity, "seed": seed, "conditions": dict(conditions or {}),
+                "batch_size": batch_size, "initial": initial, "acquisition": acquisition, "surrogate": surrogate,
+                "predictor": predictor, "max_heavy_atoms": max_heavy_atoms, "max_radius": max_radius,
+                "scaffold": scaffold}
+    answers = _resumed_answers(out, settings, model) if resume else None
 
-    model = resolve_model(model, device)
+    model_argument, model = model, resolve_model(model, device)
     model.eval()
     constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
     chosen: str | PropertyHeadPredictor = predictor
     if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
         chosen = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
-    tracker = OracleBudget(oracle, int(budget), constraints)
+    tracker = OracleBudget(oracle, int(budget), constraints, out=out, answers=answers)
+    if out is not None and not resume:
+        write_settings(out, {**settings, **model_fingerprint(model_argument)})
     condition, z_start = fixed_condition(model, conditions), None
     if start is not None:
         mu, _, _ = encode(model, [start], conditions)
@@ -138,8 +152,20 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
         tracker.bar.close()
         if out is not None:
             tracker.write(out)
-    summary = {**tracker.summary(), "designs_from": designs_from(model, method, start)}
+    if tracker.replayed:
+        log.info("%d of the %d calls were answered from %s (paid for before the interruption)",
+                 tracker.replayed, tracker.calls, out)
+    summary = {**tracker.summary(), "designs_from": designs_from(model, method, start), "replayed": tracker.replayed}
     return OptimizationResult(tracker.history(), tracker.top(top_k), summary, tracker)
+
+
+def _resumed_answers(out: str | Path | None, settings: dict, model) -> dict[str, float]:
+    """The answers of the interrupted run in ``out``, after checking it is this very search."""
+    if out is None:
+        raise MolvaeError("resuming needs the output file of the interrupted run (out=..., --resume OUT.csv)")
+    recorded, answers = read_run(out)
+    check_same_run(recorded, settings, model)
+    return answers
 
 
 def designs_from(model, method: str, start: str | None) -> str:

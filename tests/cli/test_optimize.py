@@ -62,3 +62,56 @@ def test_bad_input_is_one_line(tiny_run, tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0], err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_an_interrupted_run_resumes_to_the_same_calls_without_asking_the_oracle_again(tiny_run, tmp_path, capsys,
+                                                                                       monkeypatch):
+    from molvae.optimization.budget import OracleBudget
+
+    command = ["optimize", "--objective", "QED", "--budget", 40, "--model", tiny_run["model"], "--seed", 3,
+               "--batch-size", 10]
+    full, broken = tmp_path / "full.csv", tmp_path / "broken.csv"
+    assert run_cli(*command, "-o", full) == 0
+    real_call, asked, stop_at = OracleBudget._call, [], [16]
+
+    def interrupted(self, smiles):
+        if smiles not in self.answers:
+            asked.append(smiles)
+            if len(asked) == stop_at[0]:
+                raise KeyboardInterrupt  # Ctrl-C while the oracle works on call 16
+        return real_call(self, smiles)
+
+    monkeypatch.setattr(OracleBudget, "_call", interrupted)
+    assert run_cli(*command, "-o", broken) == 130
+    assert len(pd.read_csv(broken)) == 15  # every paid-for call is on disk
+    asked.clear()
+    stop_at[0] = 0  # no more interruptions
+    capsys.readouterr()
+    assert run_cli("optimize", "--resume", broken) == 0
+    assert "15 of them answered from the interrupted run" in capsys.readouterr().out
+    assert len(asked) == 25 and not set(asked) & set(pd.read_csv(full)["smiles"][:15])  # none asked twice
+    pd.testing.assert_frame_equal(pd.read_csv(broken), pd.read_csv(full))
+
+
+def test_bad_resumes_are_one_line_errors_and_leave_the_file_alone(tiny_run, tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    assert run_cli("optimize", "--objective", "QED", "--budget", 12, "--model", tiny_run["model"], "-o", out) == 0
+    other = tmp_path / "other.csv"
+    other.write_text("smiles\nCCO\n")
+    before = out.read_bytes()
+    for args, message in [
+        (["--resume", out], "already holds all 12 oracle calls"),
+        (["--resume", other], "not the output of molvae optimize"),
+        (["--resume", tmp_path / "missing.csv"], "not found"),
+    ]:
+        assert run_cli("optimize", *args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+    assert out.read_bytes() == before
+    frame = pd.read_csv(out)
+    frame.head(5).to_csv(out, index=False)  # as if the run had stopped after 5 calls
+    for args, message in [(["--seed", 7], "the run used --seed 0, not 7"),
+                          (["--objective", "logP"], "the run optimised QED, not logP")]:
+        assert run_cli("optimize", "--resume", out, *args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
