@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import torch
 
-from molvae.chem.molecules import validate
+from molvae.chem.molecules import Validation, validate
 from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.generation.common import condition_matrix, resolve_model
 from molvae.models.base import MoleculeVAE
@@ -44,16 +44,19 @@ def encode(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, floa
 @torch.no_grad()
 def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: Mapping[str, float | str] | None = None,
                            skip_invalid: bool = False, batch_size: int = 1000,
-                           known: Mapping[str, Sequence[float]] | None = None) -> Encoded:
+                           known: Mapping[str, Sequence[float]] | None = None,
+                           already_canonical: bool = False) -> Encoded:
     """:func:`encode`, also returning the condition vectors the molecules were encoded with and their
     canonical SMILES, so a caller that decodes them again need not compute those twice. ``known``
-    gives per-molecule property values already computed (one per input molecule)."""
+    gives per-molecule property values already computed (one per input molecule); ``already_canonical``
+    says the SMILES are already valid and canonical (an empty string marks an invalid one), so RDKit
+    need not check them again."""
     model = resolve_model(model)
     model.eval()
     items, kept, canonical = [], [], []
     for i, s in enumerate(smiles):
         try:
-            checked = validate(s)
+            checked = Validation(s, s, bool(s), "empty string") if already_canonical else validate(s)
             if not checked.valid:
                 raise InvalidMoleculeError(f"molecule {i + 1} ({s!r}) is invalid: {checked.reason}")
             items.append(model.featurizer.featurize(checked.smiles))

@@ -21,6 +21,7 @@ import torch
 
 from molvae.core.priors import ExemplarPrior, GaussianMixturePrior
 from molvae.datasets import read_molecules, resolve_data_path
+from molvae.datasets.canonical import shipped_canonical_forms
 from molvae.datasets.moses import shipped_conditions
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
@@ -82,11 +83,19 @@ def fit_exemplar_prior(model: MoleculeVAE | str | Path | None, data: str, spread
 
 @lru_cache(maxsize=2)
 def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int | None = None) -> list[str]:
-    """The SMILES an exemplar prior draws from, read once per process."""
-    smiles = read_molecules(resolve_data_path(data), smiles_column, limit)["smiles"].tolist()
+    """The SMILES an exemplar prior draws from, read once per process: canonical forms already (no
+    RDKit needed when they are drawn) for the shipped MOSES split, as written in the file otherwise."""
+    path = resolve_data_path(data)
+    smiles = read_molecules(path, smiles_column, limit)["smiles"].tolist()
     if not smiles:
         raise MolvaeError(f"the exemplar prior's molecule file {data} holds no molecules")
-    return smiles
+    return shipped_canonical_forms(path, smiles) or smiles
+
+
+def _canonical_exemplars(data: str) -> bool:
+    """Whether :func:`exemplar_molecules` of ``data`` are canonical already."""
+    path = resolve_data_path(data)
+    return shipped_canonical_forms(path, []) is not None
 
 
 def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: Mapping[str, float | str],
@@ -97,6 +106,7 @@ def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: 
     own (z then keeps the shape of a molecule with other properties)."""
     molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
     shipped = shipped_conditions(resolve_data_path(prior.data), list(model.conditions.continuous), len(molecules))
+    canonical = _canonical_exemplars(prior.data)
     zs: list[torch.Tensor] = []
     cs: list[torch.Tensor] = []
     sources: list[str] = []
@@ -104,7 +114,8 @@ def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: 
         picks = torch.randint(len(molecules), (n - len(sources),), generator=generator).tolist()
         try:
             known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
-            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True, known=known)
+            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True, known=known,
+                                             already_canonical=canonical)
         except MolvaeError:  # none of these could be encoded; draw others
             continue
         zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))

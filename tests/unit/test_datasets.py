@@ -79,3 +79,37 @@ def test_unreadable_and_missing_files_name_the_file(tmp_path):
     with pytest.raises(MolvaeError, match="empty"):
         (tmp_path / "z.csv").write_text("")
         read_table(tmp_path / "z.csv")
+
+
+def test_shipped_training_conditions_equal_fresh_computation():
+    import numpy as np
+
+    from molvae.chem.properties import compute_properties
+    from molvae.datasets import read_smiles
+    from molvae.datasets.moses import shipped_conditions
+
+    train = moses_path("train")
+    smiles = read_smiles(train)
+    values = shipped_conditions(train, ["logP", "QED", "SA"])
+    assert values is not None and all(len(v) == len(smiles) for v in values.values())
+    for i in np.random.default_rng(0).choice(len(smiles), size=150, replace=False):
+        fresh = compute_properties(smiles[i], ("logP", "QED", "SA"))
+        for name, column in values.items():
+            assert column[i] == pytest.approx(fresh[name], rel=1e-6, abs=1e-6), (i, name)
+    assert shipped_conditions(train, ["MW"]) is None  # only the three conditions ship
+    assert shipped_conditions(moses_path("test"), ["logP"]) is None  # and only for the training split
+    assert len(shipped_conditions(train, ["QED"], rows=10)["QED"]) == 10
+
+
+def test_preparing_the_moses_split_reads_the_shipped_conditions(tmp_path, monkeypatch):
+    import molvae.training.data as data
+    from molvae import TrainConfig, train
+
+    def computed(*args):
+        raise AssertionError("computed although shipped")
+
+    monkeypatch.setattr(data, "molecule_properties", computed)
+    summary = train("moses", tmp_path / "run", limit=300, conditions=["logP", "QED", "SA"], model="sequence",
+                    model_config={"embed_dim": 16, "encoder_hidden": 32, "decoder_hidden": 32, "latent_dim": 8},
+                    train_config=TrainConfig(max_steps=1, show_progress=False, device="cpu", diagnostic_molecules=0))
+    assert summary["step"] == 1
