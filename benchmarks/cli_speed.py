@@ -3,10 +3,14 @@
     python benchmarks/cli_speed.py --repeats 3 -o benchmarks/results/cli_speed.json
 
 Times, with the bundled model on the CPU:
-- ``molvae sample -n 20000`` with its default columns (and with ``--no-properties``);
+- ``molvae sample -n 20000`` with its default columns (and with ``--no-properties``, and from
+  N(0, I) with ``--prior standard``), and the same with the graph model (``--graph-model``, default
+  the shipped ``graph``; valid by construction, so nothing is re-drawn);
 - ``molvae encode`` and ``molvae reconstruct`` of the first 10,000 MOSES test molecules;
 - ``molvae evaluate`` of 30,000 samples against the MOSES splits, with a warm cache and as on a
-  brand-new install (an empty cache each run: only the statistics shipped with the package).
+  brand-new install (an empty cache each run: only the statistics shipped with the package);
+- the first ``molvae train --data moses --condition logP QED SA`` on a brand-new install, to its
+  first optimisation step (``--max-steps 1``, an empty cache each run).
 
 Each figure is min / median / max wall-clock seconds of ``--repeats`` runs, and molecules per second
 from the median.
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,9 +49,12 @@ from molvae.generation.common import OUTPUT_PROPERTIES, seeded_generator
 from molvae.generation.sampler import decoding_precision
 
 
-def timed(cmd: list[str], repeats: int, fresh_cache: bool = False) -> dict[str, float]:
+def timed(cmd: list[str], repeats: int, fresh_cache: bool = False, fresh_folder: Path | None = None
+          ) -> dict[str, float]:
     seconds = []
     for _ in range(repeats):
+        if fresh_folder is not None:
+            shutil.rmtree(fresh_folder, ignore_errors=True)
         env = dict(os.environ)
         if fresh_cache:
             env["MOLVAE_CACHE"] = tempfile.mkdtemp(prefix="cli_speed_cache_")
@@ -105,6 +113,7 @@ def main() -> None:
     p.add_argument("--floor", action="store_true", help="measure the parts of sample -n 20000 instead")
     p.add_argument("--floor-strings", type=int, default=5000, help="decoded strings the parts are measured on")
     p.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--graph-model", default="graph", help="the graph model to time (default: the shipped one)")
     args = p.parse_args()
     molvae = [sys.executable, "-m", "molvae", "-q"]
     if args.floor:
@@ -117,23 +126,32 @@ def main() -> None:
     test = work / "test10k.smi"
     test.write_text("\n".join(read_smiles(moses_path("test"), limit=10_000)) + "\n")
     samples = work / "samples30k.csv"
-    subprocess.run([*molvae, "sample", "-n", "30000", "--seed", "0", "--no-properties", "-o", str(samples)], check=True)
+    if not args.only or "evaluate" in args.only:
+        subprocess.run([*molvae, "sample", "-n", "30000", "--seed", "0", "--no-properties", "-o", str(samples)],
+                       check=True)
     evaluate = [*molvae, "evaluate", "-i", str(samples), "-o", str(work / "m.json")]
     commands = {
         "sample -n 20000": ([*molvae, "sample", "-n", "20000", "--seed", "3", "-o", str(work / "s.csv")], 20_000),
         "sample -n 20000 --no-properties": ([*molvae, "sample", "-n", "20000", "--seed", "3", "--no-properties",
                                              "-o", str(work / "s.csv")], 20_000),
+        "sample -n 20000 --prior standard": ([*molvae, "sample", "-n", "20000", "--seed", "3", "--prior", "standard",
+                                              "-o", str(work / "s.csv")], 20_000),
+        "sample -n 20000 --model graph": ([*molvae, "sample", "-n", "20000", "--seed", "3", "--model",
+                                           args.graph_model, "-o", str(work / "s.csv")], 20_000),
         "encode 10,000 test molecules": ([*molvae, "encode", "-i", str(test), "-o", str(work / "z.csv")], 10_000),
         "reconstruct 10,000 test molecules": ([*molvae, "reconstruct", "-i", str(test), "-o", str(work / "r.csv")],
                                               10_000),
         "evaluate 30,000 samples (cached reference)": (evaluate, 30_000),
         "evaluate 30,000 samples (fresh install)": (evaluate, 30_000),
+        "train on MOSES to the first step (fresh install)": (
+            [*molvae, "train", "--data", "moses", "--condition", "logP", "QED", "SA", "--max-steps", "1",
+             "--workers", str(args.cores), "--no-progress", "-o", str(work / "run")], 1),
     }
     report = {}
     for name, (cmd, molecules) in commands.items():
         if args.only and args.only not in name:
             continue
-        t = timed(cmd, args.repeats, fresh_cache="fresh install" in name)
+        t = timed(cmd, args.repeats, fresh_cache="fresh install" in name, fresh_folder=work / "run")
         shown = " ".join(["molvae", *cmd[4:]]).replace(f"{work}/", "")
         report[name] = {**t, "molecules_per_s": round(molecules / t["median"]), "command": shown}
         print(f"{name:45s} {t['min']:7.2f} {t['median']:7.2f} {t['max']:7.2f} s  "

@@ -1,4 +1,4 @@
-"""The two pretrained models that ship with the package: loadable by name, plain data, useful."""
+"""The pretrained models that ship with the package: loadable by name, plain data, useful."""
 
 import pytest
 import torch
@@ -9,7 +9,7 @@ from molvae.optimization.predictors import PropertyHeadPredictor
 from molvae.training.checkpoint import checkpoint_path
 
 
-@pytest.mark.parametrize("name", ["bundled", "selfies", "property-head"])
+@pytest.mark.parametrize("name", ["bundled", "selfies", "property-head", "graph"])
 def test_shipped_models_load_by_name_as_plain_data_and_sample_valid_molecules(name):
     torch.load(checkpoint_path(name), weights_only=True)
     frame = molvae.sample(molvae.load_model(name), 200, seed=0)
@@ -33,3 +33,17 @@ def test_the_property_head_model_predicts_and_climbs_its_properties():
     result = optimize("QED", model, "gradient", budget=60, predictor="head", seed=0)
     assert result.summary["calls"] == 60
     assert result.top["score"].iloc[0] > 0.85
+
+
+def test_the_graph_model_is_valid_without_redraws_and_decorates_a_held_out_scaffold():
+    from rdkit import Chem
+
+    model = molvae.load_model("graph")
+    assert model.conditions.names == ["logP", "QED", "SA"] and model.training_data == "moses"
+    frame = molvae.sample(model, 300, seed=1, redraw_invalid=False, properties=["QED"])
+    assert frame["valid"].all() and frame.attrs["raw_validity"] == 1.0 and "novel" in frame
+    scaffold = "O=C(NC1CCCC1)c1ccc2[nH]ccc2c1"
+    decorated = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False)
+    query = Chem.MolFromSmiles(scaffold)
+    assert decorated["valid"].all() and decorated["smiles"].nunique() >= 90
+    assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in decorated["smiles"])
