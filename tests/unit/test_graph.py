@@ -112,3 +112,46 @@ def test_atoms_outside_the_model_vocabulary_fail_clearly_at_encode_time():
         molvae.encode(model, ["CCO", "CCS"])
     mu, _, kept = molvae.encode(model, ["CCO", "CCS", "C[Te]C"], skip_invalid=True)
     assert kept == [0] and mu.shape == (1, 8)
+
+
+def _without_bond_orders(actions):
+    return [action[:2] for action in actions]
+
+
+def test_scaffold_first_orders_build_the_scaffold_as_a_given_scaffold_is_laid_out():
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    from molvae.representations.graph import graph_from_mol, scaffold_prefix
+
+    checked = 0
+    for s in read_smiles(moses_path("test"), limit=300):
+        mol = parse_smiles(s)
+        graph = graph_from_mol(mol, scaffold_first=True)
+        assert Chem.MolToSmiles(mol_from_actions(graph.actions)) == canonical_smiles(s)
+        scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
+        if not scaffold or Chem.MolFromSmiles(scaffold).GetNumAtoms() == mol.GetNumAtoms():
+            continue
+        prefix = scaffold_prefix(scaffold)
+        # the same atoms and bonds in the same order; a ring's kekulé form may alternate the other way
+        assert _without_bond_orders(graph.actions[:len(prefix.actions)]) == _without_bond_orders(prefix.actions)
+        checked += 1
+    assert checked > 200
+
+
+def test_graph_items_are_built_on_several_processes_into_a_table_that_saves_and_loads(tmp_path):
+    from molvae.featurizers.graph import GraphFeaturizer, GraphTable
+
+    smiles = [canonical_smiles(s) for s in read_smiles(moses_path("test"), limit=60)]
+    featurizer = GraphFeaturizer(sorted(MAX_VALENCE), 50, scaffold_orders=0.5)
+    table = featurizer.prepared_items(smiles, workers=1)
+    assert len(table) == 60 and 10 < sum(featurizer.scaffold_first(s) for s in smiles) < 50
+    table.save(tmp_path)
+    loaded = GraphTable.load(tmp_path)
+    for i, s in enumerate(smiles):
+        one = featurizer.from_prepared(s, None)
+        for item in (table[i], loaded[i]):
+            assert all((getattr(item, name) == getattr(one, name)).all() for name in
+                       ("atom_features", "bonds", "bond_features", "steps", "types", "key_steps"))
+    (tmp_path / "steps.npy").write_bytes((tmp_path / "steps.npy").read_bytes()[:200])
+    with pytest.raises((OSError, ValueError)):
+        GraphTable.load(tmp_path)
