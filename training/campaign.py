@@ -13,8 +13,8 @@ conditioned on logP, QED and SA, and differ only in the constants of their :clas
 **SMILES** (``training/campaign/``): a SMILES CVAE of the first shipped model's size; at equal CPU
 time SMILES beat SELFIES by far on every distribution metric (benchmarks/representation.py;
 RESULTS.md). It runs in phases, each one cosine learning-rate schedule over ``total_steps``; every
-continuation inside a phase passes the same bounds, only the time bound grows. A SIGTERM or Ctrl-C
-saves the current step. Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final
+continuation inside a phase passes the same bounds, only the time bound grows. A SIGTERM (passed on
+to the trainer) or Ctrl-C saves the current step. Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final
 weights were exported as the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm
 restart: it starts from those weights (``--init-from bundled`` at the time it began) with a fresh
 optimiser and a shorter, lower cosine schedule; ``steps_before`` counts phase 1's steps so that the
@@ -167,7 +167,8 @@ def main() -> int:
     before = progress(campaign)
     cmd = command(campaign, args.minutes, args.device)
     child = subprocess.Popen(cmd, cwd=ROOT)
-    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGINT))
+    # SIGTERM, not SIGINT: a job started in the background with & ignores SIGINT, and so does its child
+    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
     try:
         code = child.wait()
     except KeyboardInterrupt:  # Ctrl-C reaches the trainer too; wait for it to save
