@@ -14,7 +14,8 @@ conditioned on logP, QED and SA, and differ only in the constants of their :clas
 time SMILES beat SELFIES by far on every distribution metric (benchmarks/representation.py;
 RESULTS.md). It runs in phases, each one cosine learning-rate schedule over ``total_steps``; every
 continuation inside a phase passes the same bounds, only the time bound grows. A SIGTERM (passed on
-to the trainer) or Ctrl-C saves the current step. Phase 1 trained from scratch for 120,000 steps (lr 1e-3 → 5e-5); its final
+to the trainer) or Ctrl-C saves the current step. Phase 1 trained from scratch for 120,000 steps
+(lr 1e-3 → 5e-5); its final
 weights were exported as the bundled model and its metrics kept in ``phase1/``. Phase 2 is a warm
 restart: it starts from those weights (``--init-from bundled`` at the time it began) with a fresh
 optimiser and a shorter, lower cosine schedule; ``steps_before`` counts phase 1's steps so that the
