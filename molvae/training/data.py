@@ -16,7 +16,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 
-from molvae.chem.molecules import validate
+from molvae.chem.molecules import Validation, validate
 from molvae.chem.properties import PROPERTY_FUNCTIONS, molecule_properties
 from molvae.errors import InvalidMoleculeError, MolvaeError
 from molvae.representations import get_representation
@@ -38,9 +38,10 @@ def _representation(name: str):
     return get_representation(name)
 
 
-def _prepare_one(job: tuple[str, str, tuple[str, ...], int]) -> tuple[str, list[str] | None, dict, str]:
-    raw, representation, properties, max_tokens = job
-    checked = validate(raw)
+def _prepare_one(job: tuple[str, str, tuple[str, ...], int, str | None]) -> tuple[str, list[str] | None, dict, str]:
+    raw, representation, properties, max_tokens, canonical = job
+    # a canonical form known already (the shipped MOSES split) spares RDKit unless properties need the molecule
+    checked = _known(raw, canonical) if canonical is not None and not properties else validate(raw)
     if not checked.valid:
         return "", None, {}, checked.reason
     try:
@@ -53,12 +54,24 @@ def _prepare_one(job: tuple[str, str, tuple[str, ...], int]) -> tuple[str, list[
     return checked.smiles, tokens, molecule_properties(checked.molecule, properties) if properties else {}, ""
 
 
+def _known(raw: str, canonical: str) -> Validation:
+    """The validation of a molecule whose canonical form is known ("" when it is not a valid molecule)."""
+    if not canonical:
+        return Validation(raw, "", False, "RDKit could not parse or sanitise it")
+    if "." in canonical:
+        return Validation(raw, "", False, "more than one fragment")
+    return Validation(raw, canonical, True)
+
+
 def prepare_molecules(frame: pd.DataFrame, representation: str, conditions: Sequence[str] = (),
-                      labels: Sequence[str] = (), max_tokens: int = 98, workers: int = 1) -> PreparedData:
+                      labels: Sequence[str] = (), max_tokens: int = 98, workers: int = 1,
+                      canonical: Sequence[str] | None = None) -> PreparedData:
     """Validate, canonicalise and tokenise every row of ``frame`` (from :func:`read_molecules`).
 
     ``conditions`` are continuous conditions: a column of the file when one has that name, else a
-    property RDKit computes (logP, QED, SA, MW). ``labels`` are categorical columns.
+    property RDKit computes (logP, QED, SA, MW). ``labels`` are categorical columns. ``canonical``
+    gives each row's canonical SMILES when they are known already ("" for an invalid one: the shipped
+    MOSES split's), so RDKit need not parse the molecules just to canonicalise them.
     """
     computed = tuple(n for n in conditions if n not in frame.columns)
     for name in computed:
@@ -69,7 +82,8 @@ def prepare_molecules(frame: pd.DataFrame, representation: str, conditions: Sequ
     for name in labels:
         if name not in frame.columns:
             raise MolvaeError(f"label column {name!r} not found; available columns: {', '.join(frame.columns)}")
-    jobs = [(s, representation, computed, max_tokens) for s in frame["smiles"]]
+    forms = canonical if canonical is not None else [None] * len(frame)
+    jobs = [(s, representation, computed, max_tokens, form) for s, form in zip(frame["smiles"], forms, strict=True)]
     if workers > 1 and len(jobs) > 20_000:
         with get_context("spawn").Pool(workers) as pool:
             results = pool.map(_prepare_one, jobs, chunksize=2000)

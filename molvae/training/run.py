@@ -20,6 +20,7 @@ import torch
 import molvae.training.distributed as distributed
 from molvae.core.conditions import ConditionEncoder
 from molvae.datasets import read_molecules, resolve_data_path
+from molvae.datasets.canonical import shipped_canonical_forms
 from molvae.datasets.moses import SHIPPED_CONDITIONS, shipped_conditions
 from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
@@ -129,7 +130,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
                    "labels": run.labels, "max_tokens": longest}
     prepared = cached_preparation(
         path, {**preparation, "smiles_column": run.smiles_column, "limit": run.limit},
-        lambda: prepare_molecules(frame, **preparation, workers=workers))
+        lambda: prepare_molecules(frame, **preparation, workers=workers,
+                                  canonical=shipped_canonical_forms(path, frame["smiles"].tolist())))
     distributed.init_from_environment(resolve_device(config.device))  # under torchrun: join the process group
     main_process = distributed.is_main_process()
     run_dir.mkdir(parents=True, exist_ok=True)

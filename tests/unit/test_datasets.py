@@ -113,3 +113,16 @@ def test_preparing_the_moses_split_reads_the_shipped_conditions(tmp_path, monkey
                     model_config={"embed_dim": 16, "encoder_hidden": 32, "decoder_hidden": 32, "latent_dim": 8},
                     train_config=TrainConfig(max_steps=1, show_progress=False, device="cpu", diagnostic_molecules=0))
     assert summary["step"] == 1
+
+
+def test_known_canonical_forms_prepare_the_same_data_as_rdkit():
+    from molvae.datasets.canonical import shipped_canonical_forms
+    from molvae.training.data import prepare_molecules
+
+    frame = read_molecules(moses_path("train"), limit=2000)
+    forms = shipped_canonical_forms(moses_path("train"), frame["smiles"].tolist())
+    assert forms is not None  # the shipped split's few non-canonical rows ship with the package
+    checked = prepare_molecules(frame, "smiles")
+    known = prepare_molecules(frame, "smiles", canonical=forms)
+    assert checked.frame["smiles"].tolist() == known.frame["smiles"].tolist()
+    assert list(checked.tokens) == list(known.tokens)
