@@ -92,6 +92,7 @@ def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int |
     return shipped_canonical_forms(path, smiles) or smiles
 
 
+@lru_cache(maxsize=2)
 def _canonical_exemplars(data: str) -> bool:
     """Whether :func:`exemplar_molecules` of ``data`` are canonical already."""
     path = resolve_data_path(data)

@@ -231,3 +231,11 @@ def test_grid_labels_and_a_missing_legend_column(tiny_run, tmp_path, capsys, mon
     frame = pd.read_csv(out, keep_default_na=False)
     first = frame.index[frame["valid"]][0]
     assert drawn["legends"][0] == f"#{first + 1}  QED {frame['QED'][first]:.2f}"
+
+
+def test_a_missing_training_file_for_novelty_is_a_one_line_error(tiny_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--novel-only",
+                 "--train", str(tmp_path / "missing.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.csv" in err[0] and not out.exists()
