@@ -19,9 +19,13 @@ from molvae.training.checkpoint import checkpoint_path, load_model
 log = logging.getLogger(__name__)
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model",
-                   help="checkpoint file, or a shipped model: bundled (the default), selfies, property-head or graph")
+def add_model_arguments(p: argparse.ArgumentParser, several: str | None = None) -> None:
+    """``--model`` (and ``--device``); ``several`` is the help of a ``--model`` that takes one or more."""
+    if several:
+        p.add_argument("--model", nargs="+", metavar="MODEL", help=several)
+    else:
+        p.add_argument("--model", help="checkpoint file, or a shipped model: bundled (the default), selfies, "
+                                       "property-head or graph")
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, mps")
 
 

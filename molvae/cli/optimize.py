@@ -54,7 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="continue the interrupted run that wrote OUT.csv, with its settings and budget; molecules "
                         "it scored are answered from the file, never by the oracle again")
     p.add_argument("--list-objectives", action="store_true", help="print the built-in objectives and exit")
-    add_model_arguments(p)
+    add_model_arguments(p, several="checkpoint files or shipped models (bundled, selfies, property-head, graph); "
+                                   "several are searched together (method bo). Default: bundled and selfies "
+                                   "together, or bundled alone with --start, another method or surrogate")
     add_condition_argument(p)
 
 
@@ -74,8 +76,8 @@ def _from_record(args: argparse.Namespace) -> None:
     recorded_objective = settings["objective"]
     if args.objective and get_oracle(args.objective).name != recorded_objective:
         raise MolvaeError(f"cannot resume: the run optimised {recorded_objective}, not {args.objective}")
-    if args.model and args.model != settings["model"]:
-        raise MolvaeError(f"cannot resume: the run used model {settings['model']}, not {args.model}")
+    if args.model and one_or_several(args.model) != settings["model"]:
+        raise MolvaeError(f"cannot resume: the run used model {settings['model']}, not {' '.join(args.model)}")
     for option in OPTIONS:
         given, recorded = getattr(args, option), settings.get(option)
         if given is not None and given != recorded and not (option == "start" and given and recorded):
@@ -83,8 +85,15 @@ def _from_record(args: argparse.Namespace) -> None:
         setattr(args, option, recorded)
     if args.condition and parse_conditions(args.condition) != settings["conditions"]:
         raise MolvaeError(f"cannot resume: the run used the conditions {settings['conditions']}")
-    args.objective, args.model, args.out = recorded_objective, settings["model"], args.resume
+    recorded_model = settings["model"]
+    args.objective, args.out = recorded_objective, args.resume
+    args.model = recorded_model if isinstance(recorded_model, list) else [recorded_model]
     args.condition = [f"{k}={v}" for k, v in settings["conditions"].items()]
+
+
+def one_or_several(models: list[str] | None) -> str | list[str] | None:
+    """``--model`` as optimize() takes it: None, one model, or a list searched together."""
+    return models[0] if models and len(models) == 1 else models
 
 
 def run(args: argparse.Namespace) -> None:
@@ -102,11 +111,11 @@ def run(args: argparse.Namespace) -> None:
     if not args.out:
         raise MolvaeError("-o/--out is required: the CSV that receives every evaluated molecule")
     # optimize() checks every input before it loads the model
-    result = optimize(args.objective, args.model, args.method, args.budget, args.start, args.min_similarity, args.seed,
-                      args.out, parse_conditions(args.condition), batch_size=args.batch_size,
-                      acquisition=args.acquisition, surrogate=args.surrogate, predictor=args.predictor,
-                      max_heavy_atoms=args.max_heavy_atoms, top_k=args.top, device=args.device,
-                      scaffold=args.scaffold, resume=bool(args.resume))
+    result = optimize(args.objective, one_or_several(args.model), args.method, args.budget, args.start,
+                      args.min_similarity, args.seed, args.out, parse_conditions(args.condition),
+                      batch_size=args.batch_size, acquisition=args.acquisition, surrogate=args.surrogate,
+                      predictor=args.predictor, max_heavy_atoms=args.max_heavy_atoms, top_k=args.top,
+                      device=args.device, scaffold=args.scaffold, resume=bool(args.resume))
     summary = result.summary
     free = {k.removeprefix("failed_"): v for k, v in summary.items()
             if k.startswith("failed_") and k != "failed_oracle_error"}

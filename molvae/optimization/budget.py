@@ -77,6 +77,11 @@ class OracleBudget:
     def exhausted(self) -> bool:
         return self.calls >= self.budget
 
+    def known(self) -> tuple[list[str], np.ndarray]:
+        """Every molecule scored so far (once each, oracle failures left out) and its utility."""
+        pairs = [(smiles, self.oracle.utility(value)) for smiles, value in self.cache.items() if math.isfinite(value)]
+        return [smiles for smiles, _ in pairs], np.fromiter((u for _, u in pairs), float, len(pairs))
+
     def admissible(self, smiles: str) -> bool:
         """Whether a canonical SMILES would cost an oracle call: not scored yet and within the constraints."""
         return smiles not in self.cache and not any(constraint(smiles) for constraint in self.constraints)

@@ -33,13 +33,22 @@ def settings_path(out: str | Path) -> Path:
     return Path(out).with_suffix(".run.json")
 
 
-def model_fingerprint(model: Any) -> dict[str, str | None]:
-    """The model argument as given and the SHA-256 of its checkpoint file (None for a model object)."""
-    if model is not None and not isinstance(model, str | Path):
-        return {"model": None, "model_sha256": None}
-    path = checkpoint_path(model)
-    return {"model": str(model) if model is not None else "bundled",
-            "model_sha256": file_sha256(path) if path.is_file() else None}
+def model_fingerprint(models: list[Any]) -> dict[str, Any]:
+    """The model arguments as given and the SHA-256 of their checkpoint files (None for a model
+    object); one model is recorded as a plain name, several as lists."""
+    names: list[str | None] = []
+    hashes: list[str | None] = []
+    for model in models:
+        if model is not None and not isinstance(model, str | Path):
+            names.append(None)
+            hashes.append(None)
+            continue
+        path = checkpoint_path(model)
+        names.append(str(model) if model is not None else "bundled")
+        hashes.append(file_sha256(path) if path.is_file() else None)
+    if len(models) == 1:
+        return {"model": names[0], "model_sha256": hashes[0]}
+    return {"model": names, "model_sha256": hashes}
 
 
 def write_settings(out: str | Path, settings: dict[str, Any]) -> None:
@@ -73,15 +82,19 @@ def read_run(out: str | Path) -> tuple[dict[str, Any], dict[str, float]]:
     return settings, answers
 
 
-def check_same_run(settings: dict[str, Any], given: dict[str, Any], model: Any) -> None:
-    """A one-line error when a search setting differs from the recorded run's (or the model file changed)."""
+def check_same_run(settings: dict[str, Any], given: dict[str, Any], models: list[Any]) -> None:
+    """A one-line error when a search setting or model differs from the recorded run's (or a model
+    file changed)."""
     for name in SEARCH_SETTINGS:
         if _same(given.get(name)) != _same(settings.get(name)):
             raise MolvaeError(f"cannot resume: the run used {name.replace('_', ' ')} {settings.get(name)!r}, "
                               f"not {given.get(name)!r}")
+    now = model_fingerprint(models)
+    if isinstance(now["model"], list) != isinstance(settings.get("model"), list) or (
+            isinstance(now["model"], list) and now["model"] != settings["model"]):
+        raise MolvaeError(f"cannot resume: the run used the model {settings.get('model')}, not {now['model']}")
     recorded = settings.get("model_sha256")
-    now = model_fingerprint(model)["model_sha256"]
-    if recorded and now and recorded != now:
+    if recorded and now["model_sha256"] and recorded != now["model_sha256"]:
         raise MolvaeError(f"cannot resume: the model file {settings['model']} changed since the run started")
 
 

@@ -41,6 +41,8 @@ from molvae.progress import progress
 log = logging.getLogger(__name__)
 
 METHODS = ("bo", "gradient", "cvae")
+# the shipped models a search uses together when no model is given (method bo, fingerprint surrogate)
+SEARCH_TOGETHER = ("bundled", "selfies")
 
 
 @dataclass
@@ -53,18 +55,26 @@ class OptimizationResult:
     budget: OracleBudget = field(repr=False)
 
 
-def fixed_condition(model, given: Mapping[str, float | str] | None = None) -> torch.Tensor | None:
-    """One condition vector (1, dim) for a conditional model: given values, else the training mean
+def fixed_condition_values(model, given: Mapping[str, float | str] | None = None) -> dict[str, float | str] | None:
+    """The conditions a search decodes with, by name: given values, else the training mean
     (continuous) or the first label (categorical), so each z always decodes to the same molecule."""
     encoder = model.conditions
     if not encoder:
         return None
-    given = dict(given or {})
-    given = encoder.check_names(given)
-    continuous = {n: [encoder.parse_number(n, given[n]) if n in given else mean]
-                  for n, (mean, _) in encoder.continuous.items()}
-    categorical = {n: [str(given.get(n, labels[0]))] for n, labels in encoder.categorical.items()}
-    return encoder.encode_columns(continuous, categorical)
+    given = encoder.check_names(dict(given or {}))
+    return {**{n: encoder.parse_number(n, given[n]) if n in given else mean
+               for n, (mean, _) in encoder.continuous.items()},
+            **{n: str(given.get(n, labels[0])) for n, labels in encoder.categorical.items()}}
+
+
+def fixed_condition(model, given: Mapping[str, float | str] | None = None) -> torch.Tensor | None:
+    """:func:`fixed_condition_values` as one condition vector (1, dim)."""
+    values = fixed_condition_values(model, given)
+    if values is None:
+        return None
+    encoder = model.conditions
+    return encoder.encode_columns({n: [values[n]] for n in encoder.continuous},
+                                  {n: [str(values[n])] for n in encoder.categorical})
 
 
 def optimize(objective: str | Oracle | Callable[[str], float], model=None, method: str = "bo", budget: int = 1000,
@@ -82,8 +92,11 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     ``head``, the model's own property head for the objective) or ``cvae`` (cross-entropy search over
     z and conditions of a conditional model). With ``start`` the search stays near that molecule's
     latent code; with ``min_similarity`` only molecules at least that Tanimoto-similar to it are
-    scored. ``out`` receives every evaluated molecule. ``model`` is a model, a checkpoint path or None
-    (the bundled model), loaded onto ``device`` only after every other input has been checked. With
+    scored. ``out`` receives every evaluated molecule. ``model`` is a model, a checkpoint path or a
+    shipped model's name, or a list of them searched together (``bo`` with the fingerprint surrogate,
+    no ``start`` or ``scaffold``); None means :data:`SEARCH_TOGETHER` where several models can search
+    together, else the bundled model. Models load onto ``device`` only after every other input has
+    been checked. With
     ``scaffold`` (graph models) every proposal is decoded around that scaffold and contains it.
 
     ``out`` is rewritten after every batch, with the run's settings in ``OUT.run.json`` beside it.
@@ -123,29 +136,38 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
                 "batch_size": batch_size, "initial": initial, "acquisition": acquisition, "surrogate": surrogate,
                 "predictor": predictor, "max_heavy_atoms": max_heavy_atoms, "max_radius": max_radius,
                 "scaffold": scaffold}
-    answers = _resumed_answers(out, settings, model) if resume else None
+    arguments = search_models(model, method, surrogate, start, scaffold)
+    answers = _resumed_answers(out, settings, arguments) if resume else None
 
-    model_argument, model = model, resolve_model(model, device)
-    model.eval()
+    loaded = [resolve_model(argument, device) for argument in arguments]
+    model = loaded[0]
+    for each in loaded:
+        each.eval()
     constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
     chosen: str | PropertyHeadPredictor = predictor
     if method == "gradient" and predictor == "head":  # the model's own head; checked before any call
         chosen = PropertyHeadPredictor(model, oracle.name, maximize=oracle.maximize)
     tracker = OracleBudget(oracle, int(budget), constraints, out=out, answers=answers)
     if out is not None and not resume:
-        write_settings(out, {**settings, **model_fingerprint(model_argument)})
-    condition, z_start = fixed_condition(model, conditions), None
-    if start is not None:
+        write_settings(out, {**settings, **model_fingerprint(arguments)})
+    z_start = None
+    if start is None:  # one session per model, each with its own random stream
+        sessions = [LatentSession(each, tracker, fixed_condition(each, conditions), seed + 1000 * i,
+                                  condition_values=fixed_condition_values(each, conditions), label=label)
+                    for i, (each, label) in enumerate(zip(loaded, model_labels(arguments), strict=True))]
+    else:
         mu, _, _ = encode(model, [start], conditions)
         z_start = mu[0].numpy().astype(np.float64)
-        condition = condition_matrix(model, [start], conditions)
-    session = LatentSession(model, tracker, condition, seed, greedy=start is None, scaffold=constraint)
+        sessions = [LatentSession(model, tracker, condition_matrix(model, [start], conditions), seed, greedy=False)]
+    session = sessions[0]
+    session.scaffold = constraint
     torch.manual_seed(seed)
     batch = batch_size or max(10, min(100, budget // 20))
     first = initial or max(10, min(100, budget // 10))
     tracker.bar = progress(total=int(budget), desc=f"optimising {oracle.name}", unit="call", min_total=100)
     try:
-        _dispatch(method, session, batch, first, acquisition, surrogate, chosen, z_start, max_radius, seed)
+        _dispatch(method, session, batch, first, acquisition, surrogate, chosen, z_start, max_radius, seed,
+                  also=sessions[1:])
     except StalledSearch as err:
         log.warning("stopped early after %d of %d calls: %s", tracker.calls, budget, err)
     finally:  # Ctrl-C included: what was evaluated is written
@@ -155,7 +177,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     if tracker.replayed:
         log.info("%d of the %d calls were answered from %s (paid for before the interruption)",
                  tracker.replayed, tracker.calls, out)
-    summary = {**tracker.summary(), "designs_from": designs_from(model, method, start), "replayed": tracker.replayed}
+    summary = {**tracker.summary(), "designs_from": designs_from(sessions, method, start),
+               "replayed": tracker.replayed}
     return OptimizationResult(tracker.history(), tracker.top(top_k), summary, tracker)
 
 
@@ -168,24 +191,51 @@ def _resumed_answers(out: str | Path | None, settings: dict, model) -> dict[str,
     return answers
 
 
-def designs_from(model, method: str, start: str | None) -> str:
+def search_models(model, method: str, surrogate: str, start: str | None, scaffold: str | None) -> list:
+    """The model arguments a search uses: those given (one, or a list searched together), else
+    :data:`SEARCH_TOGETHER` where several models can search together, else the bundled model."""
+    if model is None:
+        alone = method != "bo" or surrogate != "fingerprint" or start is not None or scaffold is not None
+        return [None] if alone else list(SEARCH_TOGETHER)
+    models = list(model) if isinstance(model, list | tuple) else [model]
+    if not models:
+        raise MolvaeError("no model given")
+    if len(models) > 1 and (method != "bo" or surrogate != "fingerprint" or start is not None or scaffold is not None):
+        raise MolvaeError("several models search together only with method bo and the fingerprint surrogate, "
+                          "without a start molecule or scaffold; give one model")
+    return models
+
+
+def model_labels(arguments: list) -> list[str]:
+    """Short names for models in the output's source column: shipped names or file stems, numbered
+    where two would read the same."""
+    labels = ["bundled" if argument is None else Path(argument).stem if isinstance(argument, str | Path)
+              else "model" for argument in arguments]
+    return [f"{label}#{i + 1}" if labels.count(label) > 1 else label for i, label in enumerate(labels)]
+
+
+def designs_from(sessions: list[LatentSession], method: str, start: str | None) -> str:
     """Where the search draws its first latent points, in words (for the user and the log)."""
     if start is not None:
         return f"the neighbourhood of the latent code of {start}"
+    model = sessions[0].model
     # cvae's cross-entropy search starts from N(0, I) in z whatever prior the model samples from
-    return f"the {describe_prior(StandardNormal(model.latent_dim) if method == 'cvae' else model.training_prior)}"
+    prior = describe_prior(StandardNormal(model.latent_dim) if method == "cvae" else model.training_prior)
+    if len(sessions) == 1:
+        return f"the {prior}"
+    return f"the training priors of {len(sessions)} models searched together ({', '.join(s.label for s in sessions)})"
 
 
 def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,
               predictor: str | PropertyHeadPredictor, z_start: np.ndarray | None, max_radius: float | None,
-              seed: int) -> None:
+              seed: int, also: list[LatentSession]) -> None:
     if z_start is not None and max_radius is None:
         max_radius = 2.0
     if method == "bo":
         from molvae.optimization.bayesian import bayesian_optimization  # noqa: PLC0415 (loads scikit-learn)
 
         bayesian_optimization(session, batch, initial, acquisition, start=z_start, max_radius=max_radius, seed=seed,
-                              surrogate=surrogate)
+                              surrogate=surrogate, also=also)
     elif method == "gradient":
         gradient_optimization(session, predictor, initial, starts=max(2, batch // 4), start=z_start,
                               max_radius=max_radius, seed=seed)

@@ -9,17 +9,22 @@ whose score is cached) as training data for the optimiser's model. ``fresh(z)`` 
 scoring and keeps only molecules that would cost a call, for optimisers that rank molecules before
 choosing; ``submit`` then scores the chosen ones. Invalid decodes teach nothing and are never
 swapped for other molecules.
+
+Several sessions may share one budget, one per model: a search then breeds in every model's latent
+space, and :meth:`LatentSession.latent_points` places a molecule found by another model in this
+one (its encoder mean, under the session's fixed conditions).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
-from molvae.generation import decode
+from molvae.errors import InvalidMoleculeError
+from molvae.generation import decode, encode
 from molvae.optimization.budget import OracleBudget, Outcome
 
 log = logging.getLogger(__name__)
@@ -33,16 +38,21 @@ class LatentSession:
     """Decodes and scores latent proposals under a budget; collects (z, utility) training pairs."""
 
     def __init__(self, model, budget: OracleBudget, condition: torch.Tensor | None = None, seed: int = 0,
-                 patience: int = 30, greedy: bool = True, scaffold=None):
+                 patience: int = 30, greedy: bool = True, scaffold=None,
+                 condition_values: Mapping[str, float | str] | None = None, label: str = ""):
         self.model, self.budget, self.greedy = model, budget, greedy
         self.scaffold = scaffold  # a graph model's scaffold constraint: every decoded molecule contains it
         self.condition = condition  # one condition vector (1, c_dim) for a conditional model, or None
+        self.condition_values = condition_values  # the same condition by name, to encode molecules with
+        self.label = label  # the model's name, telling several sessions on one budget apart
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator().manual_seed(seed)
         self.decode_generator = torch.Generator(device=model.device).manual_seed(seed)
         self.Z: list[np.ndarray] = []
         self.y: list[float] = []
         self.smiles: list[str] = []  # canonical SMILES of each known point
+        self.points: dict[str, np.ndarray] = {}  # one latent point per molecule this session knows
+        self.foreign: set[str] = set()  # molecules this model cannot encode (an atom or token it lacks)
         self.patience, self.idle = patience, 0
 
     @property
@@ -105,10 +115,25 @@ class LatentSession:
                 seen.add(text)
         return np.asarray(z)[keep], [smiles[i] for i in keep]
 
-    def known_molecules(self) -> tuple[list[str], np.ndarray]:
-        """Each scored molecule once, with its utility (for models of molecules rather than points)."""
-        first = dict(zip(reversed(self.smiles), reversed(self.y), strict=True))
-        return list(first), np.fromiter(first.values(), float, len(first))
+    def encodable(self, smiles: str) -> bool:
+        """Whether this model can encode a (valid, canonical) molecule: every token or atom type known."""
+        try:
+            self.model.featurizer.featurize(smiles)
+        except InvalidMoleculeError:
+            return False
+        return True
+
+    def latent_points(self, smiles: Sequence[str]) -> np.ndarray:
+        """Latent points of molecules, in order, leaving out those this model cannot encode: the point
+        that decoded to the molecule here, else its encoder mean (a molecule another model found)."""
+        missing = [text for text in dict.fromkeys(smiles) if text not in self.points and text not in self.foreign]
+        self.foreign.update(text for text in missing if not self.encodable(text))
+        missing = [text for text in missing if text not in self.foreign]
+        if missing:
+            mu, _, _ = encode(self.model, missing, self.condition_values)
+            self.points.update(zip(missing, mu.numpy().astype(np.float64), strict=True))
+        rows = [self.points[text] for text in smiles if text in self.points]
+        return np.stack(rows) if rows else np.zeros((0, self.dim))
 
     def submit(self, z: np.ndarray, smiles: list[str], source: str) -> list[Outcome]:
         """Score decoded molecules (one per latent point) through the budget and remember the known ones."""
@@ -119,6 +144,7 @@ class LatentSession:
                 self.Z.append(point.astype(np.float64))
                 self.y.append(self.budget.oracle.utility(outcome.value))
                 self.smiles.append(outcome.smiles)
+                self.points.setdefault(outcome.smiles, self.Z[-1])
             new += outcome.status in ("evaluated", "oracle_error")
         self.idle = 0 if new else self.idle + 1
         if self.idle >= self.patience and not self.done:

@@ -165,3 +165,20 @@ def test_optimisation_around_a_scaffold_keeps_it_in_every_proposal(graph_run, tm
     query = Chem.MolFromSmiles("c1ccncc1")
     assert len(calls) == 30
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in calls["smiles"])
+
+
+def test_a_graph_and_a_selfies_model_search_together_on_one_budget(graph_run, tiny_run, tmp_path, capsys):
+    out = tmp_path / "both.csv"
+    command = ["optimize", "--objective", "QED", "--budget", "60", "--batch-size", "10", "--seed", "1",
+               "--model", tiny_run["model"], graph_run["model"]]
+    assert main([*command, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "training priors of 2 models searched together (last#1, last#2)" in printed
+    calls = pd.read_csv(out)
+    assert len(calls) == 60 and calls["smiles"].is_unique and calls["call"].tolist() == list(range(1, 61))
+    assert {"bo-ei last#1", "bo-ei last#2"} <= set(calls["source"])  # both models proposed scored molecules
+    calls.head(30).to_csv(out, index=False)  # as if interrupted half-way
+    assert main(["optimize", "--resume", str(out), "--model", tiny_run["model"]]) == 2
+    assert "cannot resume: the run used model" in capsys.readouterr().err
+    assert main(["optimize", "--resume", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out), calls)  # the same search, answered from the file

@@ -163,8 +163,25 @@ def test_fingerprint_bo_ranks_only_new_admissible_molecules(tiny_run):
     z, smiles = session.fresh(np.concatenate([np.stack(session.Z), session.prior(40).numpy()]))
     assert len(z) == len(smiles) > 0 and len(set(smiles)) == len(smiles)
     assert not set(smiles) & set(budget.cache) and all(len(s) <= 30 for s in smiles)
-    known, y = session.known_molecules()
+    known, y = budget.known()
     assert len(known) == len(set(known)) == len(y) == len(budget.cache)
+
+
+def test_a_session_places_molecules_in_its_latent_space_and_leaves_out_those_it_cannot_encode(tiny_run):
+    from molvae.optimization.session import LatentSession
+
+    model = molvae.load_model(tiny_run["model"])
+    budget = OracleBudget(get_oracle("logP"), 100)
+    session = LatentSession(model, budget, seed=0, condition_values={"logP": 2.0, "QED": 0.7})
+    session.propose(session.prior(10).numpy(), "initial")
+    own = session.smiles[0]
+    points = session.latent_points([own, "c1ccccc1O", "C[Te]C", "c1ccccc1O"])
+    assert points.shape == (3, model.latent_dim)  # the tellurium molecule has no token in this model
+    assert np.array_equal(points[0], session.Z[0])  # a molecule it decoded keeps the point it came from
+    mu, _, _ = molvae.encode(model, ["c1ccccc1O"], {"logP": 2.0, "QED": 0.7})
+    assert np.allclose(points[1], mu[0].numpy(), atol=1e-5) and np.array_equal(points[1], points[2])
+    known, utilities = budget.known()
+    assert sorted(known) == sorted(budget.cache) and len(utilities) == len(known)
 
 
 @pytest.mark.parametrize("method,surrogate", [("bo", "fingerprint"), ("bo", "latent"), ("gradient", None),
