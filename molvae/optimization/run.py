@@ -177,7 +177,8 @@ def optimize(objective: str | Oracle | Callable[[str], float], model=None, metho
     if tracker.replayed:
         log.info("%d of the %d calls were answered from %s (paid for before the interruption)",
                  tracker.replayed, tracker.calls, out)
-    summary = {**tracker.summary(), "designs_from": designs_from(sessions, method, start),
+    together = [each.label for each in sessions] if len(sessions) > 1 else None
+    summary = {**tracker.summary(), "designs_from": designs_from(model, method, start, together),
                "replayed": tracker.replayed}
     return OptimizationResult(tracker.history(), tracker.top(top_k), summary, tracker)
 
@@ -214,16 +215,15 @@ def model_labels(arguments: list) -> list[str]:
     return [f"{label}#{i + 1}" if labels.count(label) > 1 else label for i, label in enumerate(labels)]
 
 
-def designs_from(sessions: list[LatentSession], method: str, start: str | None) -> str:
-    """Where the search draws its first latent points, in words (for the user and the log)."""
+def designs_from(model, method: str, start: str | None, together: list[str] | None = None) -> str:
+    """Where the search draws its first latent points, in words (for the user and the log);
+    ``together`` names the models when several search together."""
     if start is not None:
         return f"the neighbourhood of the latent code of {start}"
-    model = sessions[0].model
+    if together:
+        return f"the training priors of {len(together)} models searched together ({', '.join(together)})"
     # cvae's cross-entropy search starts from N(0, I) in z whatever prior the model samples from
-    prior = describe_prior(StandardNormal(model.latent_dim) if method == "cvae" else model.training_prior)
-    if len(sessions) == 1:
-        return f"the {prior}"
-    return f"the training priors of {len(sessions)} models searched together ({', '.join(s.label for s in sessions)})"
+    return f"the {describe_prior(StandardNormal(model.latent_dim) if method == 'cvae' else model.training_prior)}"
 
 
 def _dispatch(method: str, session: LatentSession, batch: int, initial: int, acquisition: str, surrogate: str,
