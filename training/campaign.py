@@ -10,6 +10,10 @@ conditioned on logP, QED and SA, and differ only in the constants of their :clas
     python training/campaign.py --minutes 150                 # the SMILES campaign (the bundled model)
     python training/campaign.py --model graph --minutes 150   # the graph campaign
 
+Beside other work at normal priority, start it with ``OMP_NUM_THREADS=1 nice -n 10``: with two
+threads, one of them starved by the other process, the graph campaign once trained 123 steps in 49
+minutes instead of about 67 a minute on one thread (log.csv, 2026-12-07).
+
 **SMILES** (``training/campaign/``): a SMILES CVAE of the first shipped model's size; at equal CPU
 time SMILES beat SELFIES by far on every distribution metric (benchmarks/representation.py;
 RESULTS.md). It runs in phases, each one cosine learning-rate schedule over ``total_steps``; every
