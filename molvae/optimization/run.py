@@ -195,13 +195,13 @@ def _resumed_answers(out: str | Path | None, settings: dict, model) -> dict[str,
 def search_models(model, method: str, surrogate: str, start: str | None, scaffold: str | None) -> list:
     """The model arguments a search uses: those given (one, or a list searched together), else
     :data:`SEARCH_TOGETHER` where several models can search together, else the bundled model."""
+    can_share = method == "bo" and surrogate == "fingerprint" and start is None and scaffold is None
     if model is None:
-        alone = method != "bo" or surrogate != "fingerprint" or start is not None or scaffold is not None
-        return [None] if alone else list(SEARCH_TOGETHER)
+        return list(SEARCH_TOGETHER) if can_share else [None]
     models = list(model) if isinstance(model, list | tuple) else [model]
     if not models:
         raise MolvaeError("no model given")
-    if len(models) > 1 and (method != "bo" or surrogate != "fingerprint" or start is not None or scaffold is not None):
+    if len(models) > 1 and not can_share:
         raise MolvaeError("several models search together only with method bo and the fingerprint surrogate, "
                           "without a start molecule or scaffold; give one model")
     return models

@@ -115,3 +115,13 @@ def test_bad_resumes_are_one_line_errors_and_leave_the_file_alone(tiny_run, tmp_
         assert run_cli("optimize", "--resume", out, *args) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
+
+
+def test_several_models_search_together_only_where_they_can(tiny_run, tmp_path, capsys):
+    out = tmp_path / "x.csv"
+    two = ["--model", tiny_run["model"], tiny_run["model"]]
+    for extra in (["--start", "CCO"], ["--method", "gradient"], ["--surrogate", "latent"]):
+        assert run_cli("optimize", "--objective", "QED", *two, *extra, "-o", out) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "several models search together only with method bo" in err[0], err
+    assert not out.exists()
