@@ -148,3 +148,16 @@ class MoleculeVAE(nn.Module, ABC):
     @abstractmethod
     def extra_state(self) -> dict[str, Any]:
         """Plain data the model needs besides config, conditions and weights (e.g. its vocabulary)."""
+
+
+def draw(probabilities: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One index per row of ``probabilities`` (B, K), drawn by inverting the cumulative sum.
+
+    One uniform number per row instead of K exponential ones (``torch.multinomial``): drawing was a
+    tenth of the graph decoder's time. The first index whose cumulative sum exceeds ``u`` always has
+    a non-zero probability, so masked actions are never drawn."""
+    cumulative = probabilities.cumsum(-1)
+    total = cumulative[:, -1:]
+    u = torch.rand(total.shape, generator=generator, device=total.device, dtype=total.dtype) * total
+    u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # rounding must not reach the total
+    return torch.searchsorted(cumulative, u, right=True).squeeze(1)

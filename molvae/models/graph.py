@@ -27,7 +27,8 @@ from torch.nn import functional as F
 from molvae.core.conditions import ConditionEncoder
 from molvae.errors import MolvaeError
 from molvae.featurizers.graph import MAX_REL, GraphFeaturizer
-from molvae.models.base import MoleculeVAE
+from molvae.models.base import MoleculeVAE, draw
+from molvae.models.recurrent import DecoderGRU, combined_index
 from molvae.representations.graph import (
     ATOM_FEATURES,
     BOND_FEATURES,
@@ -151,7 +152,7 @@ class GraphVAE(MoleculeVAE):
 
         ``out`` (..., H); ``keys`` (B, N, K); ``remaining`` (..., N) and ``current`` (...) remaining
         valences of the atoms and of the newest atom; leading dims are (B,) or (B, S)."""
-        out = out + self.current_valence(current.clamp(0, VALENCE_CLASSES - 1))
+        out = out + self.current_valence(current.clamp(0, VALENCE_CLASSES - 1)).to(out.dtype)
         actions = self.action_head(out)
         query = self.query(out).unflatten(-1, (3, -1))                        # (..., 3, K)
         if query.dim() == 3:
@@ -237,7 +238,10 @@ class GraphVAE(MoleculeVAE):
         n_max = min(max_atoms or self.config["max_atoms"], self.config["max_atoms"])
         batch, device = z.shape[0], z.device
         zc = self._latent_input(z, c)
-        hidden = self._initial_hidden(zc)
+        gru = DecoderGRU(self.decoder_rnn, zc, self.config["embed_dim"])
+        hidden = gru.initial(self._initial_hidden(zc))
+        embeddings = (self.input_kind, self.input_atom, self.input_bond, self.input_distance)
+        input_gates = gru.input_table(*embeddings)  # a step's input is the sum of one row of each
         attachable = torch.ones(n_max, dtype=torch.bool, device=device)
         forced = torch.zeros(0, dtype=torch.long, device=device)
         if scaffold is not None:
@@ -246,18 +250,16 @@ class GraphVAE(MoleculeVAE):
             attachable[:len(scaffold.growable)] = scaffold.growable.to(device)
             forced = scaffold.actions.to(device)
         builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable)
-        keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device)
+        keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device, dtype=gru.dtype)
         alive = torch.arange(batch, device=device)  # the original rows of the molecules still being built
         inputs = torch.zeros(4, batch, dtype=torch.long, device=device)  # kind, atom, bond, distance
         added_atom = torch.zeros(batch, dtype=torch.bool, device=device)
         max_steps = n_max * 4
         history = torch.full((batch, max_steps), -1, dtype=torch.long, device=device)
         for step in range(max_steps):
-            x = torch.cat([self._embed_inputs(*inputs), zc.to(zc.dtype)], dim=-1)
-            out, hidden = self.decoder_rnn(x.unsqueeze(1), hidden)
-            out = out.squeeze(1)
+            out = gru(input_gates[combined_index(embeddings, inputs)], hidden)
             newest = (builder.count - 1).clamp(min=0)
-            fresh = self._keys(out, builder.types[builder.rows, newest])
+            fresh = self._keys(out, builder.types[builder.rows, newest]).to(gru.dtype)
             keys[builder.rows, newest] = torch.where(added_atom.unsqueeze(-1), fresh, keys[builder.rows, newest])
             if step < len(forced):
                 action = forced[step].expand(len(alive))
@@ -272,19 +274,24 @@ class GraphVAE(MoleculeVAE):
                 break
             if bool(finished.any()):  # finished molecules leave the batch
                 keep = (~finished).nonzero().squeeze(1)
-                alive, zc, keys, added_atom = alive[keep], zc[keep], keys[keep], added_atom[keep]
-                hidden, inputs = hidden[:, keep], inputs[:, keep]
+                alive, keys, added_atom, inputs = alive[keep], keys[keep], added_atom[keep], inputs[:, keep]
+                hidden = [h[keep] for h in hidden]
+                gru.keep(keep)
                 builder.keep(keep)
         return self._graphs(history.cpu().numpy())
 
     def _choose(self, out: torch.Tensor, keys: torch.Tensor, builder: _GraphBuilder, temperature: float,
                 greedy: bool, generator: torch.Generator | None) -> torch.Tensor:
-        """The next action of every molecule: the most likely allowed one, or one drawn at ``temperature``."""
-        logits = self._logits(out, keys, builder.remaining, builder.current_remaining()).float()
-        logits = logits.masked_fill(~builder.mask(), -torch.inf)
+        """The next action of every molecule: the most likely allowed one, or one drawn at ``temperature``.
+
+        Only the atoms built so far can be bond partners, so the pointer scores and masks cover the
+        first ``count.max()`` atoms rather than the model's atom limit."""
+        width = max(int(builder.count.max()), 1)
+        logits = self._logits(out, keys[:, :width], builder.remaining[:, :width], builder.current_remaining())
+        logits = logits.float().masked_fill(~builder.mask(width), -torch.inf)
         if greedy or temperature <= 0:
             return logits.argmax(-1)
-        return torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
+        return draw(F.softmax(logits / temperature, dim=-1), generator)
 
     def _previous_inputs(self, builder: _GraphBuilder, action: torch.Tensor, partner: torch.Tensor):
         """Input embedding indices for the next step, describing ``action`` (before it is applied)."""
@@ -393,17 +400,17 @@ class _GraphBuilder:
         newest = (self.count - 1).clamp(min=0)
         return torch.where(self.count > 0, self.remaining[self.rows, newest], 0)
 
-    def mask(self) -> torch.Tensor:
-        """Allowed actions (B, 1 + T + 3N)."""
+    def mask(self, width: int | None = None) -> torch.Tensor:
+        """Allowed actions (B, 1 + T + 3 * width): bonds to the first ``width`` atoms (default all N)."""
         empty, first, open_ = self.phase == 0, self.phase == 1, self.phase == 2
         stop = open_ | self.done
         room = (self.count < self.atom_limit) & ((self.remaining > 0) & self.attachable).any(1)
         atoms = (empty | (open_ & room)).unsqueeze(1) & (self.valences > 0).unsqueeze(0)
-        newest = self.count - 1
-        partner_ok = (self.positions < newest.unsqueeze(1)) & (self.positions > self.last.unsqueeze(1))
-        partner_ok &= (first | open_).unsqueeze(1) & self.attachable
+        newest, positions = self.count - 1, self.positions[:width]
+        partner_ok = (positions < newest.unsqueeze(1)) & (positions > self.last.unsqueeze(1))
+        partner_ok &= (first | open_).unsqueeze(1) & self.attachable[:width]
         fits = self.orders.view(1, 1, 3) <= torch.minimum(
-            self.remaining, self.current_remaining().unsqueeze(1)).unsqueeze(-1)
+            self.remaining[:, :width], self.current_remaining().unsqueeze(1)).unsqueeze(-1)
         bonds = (partner_ok.unsqueeze(-1) & fits).flatten(1)
         return torch.cat([stop.unsqueeze(1), atoms, bonds], dim=1)
 

@@ -17,6 +17,7 @@ from torch.nn import functional as F
 from molvae.core.conditions import ConditionEncoder
 from molvae.featurizers.tokens import TokenFeaturizer
 from molvae.models.base import MoleculeVAE
+from molvae.models.recurrent import DecoderGRU
 from molvae.representations import Vocabulary, get_representation
 
 DEFAULTS: dict[str, Any] = {
@@ -111,7 +112,7 @@ class SequenceVAE(MoleculeVAE):
         max_length = max_length or self.config["max_length"]
         batch, device = z.shape[0], z.device
         step_fn = _DecoderStep(self, self._latent_input(z, c))
-        hidden = list(self._initial_hidden(step_fn.latent).to(step_fn.dtype).unbind(0))
+        hidden = step_fn.gru.initial(self._initial_hidden(step_fn.gru.latent))
         token = torch.full((batch,), self.vocab.bos, dtype=torch.long, device=device)
         rows = torch.arange(batch, device=device)  # output rows of the molecules still being written
         out = torch.full((batch, max_length), self.vocab.pad, dtype=torch.long, device=device)
@@ -148,52 +149,22 @@ class SequenceVAE(MoleculeVAE):
 
 
 class _DecoderStep:
-    """One step of the decoder GRU for a batch whose (z, c) part of the input is fixed.
-
-    Under ``torch.autocast`` the weights are cast once to the autocast type (e.g. bfloat16 for fast
-    sampling on CPUs with bf16 instructions) instead of at every step.
-    """
+    """One step of the decoder for a batch whose (z, c) part of the input is fixed: the hand-stepped
+    GRU (:class:`DecoderGRU`, the token's input gates from one table) and the output layer."""
 
     def __init__(self, model: SequenceVAE, latent: torch.Tensor):
-        gru, embed_dim, kind = model.decoder_rnn, model.config["embed_dim"], latent.device.type
-        weight = {name: getattr(gru, name) for name in ("weight_ih_l0", "bias_ih_l0", "weight_hh_l0")}
-        autocast = torch.is_autocast_enabled(kind)
-        self.dtype = torch.get_autocast_dtype(kind) if autocast else weight["weight_hh_l0"].dtype
-        def cast(t: torch.Tensor) -> torch.Tensor:
-            return t.to(self.dtype)
-
-        self.latent = latent.to(weight["weight_hh_l0"].dtype)
-        w_in = weight["weight_ih_l0"]
-        # Embedding followed by the input projection is a lookup table over the vocabulary.
-        self.token_gates = cast(F.linear(model.embedding.weight, w_in[:, :embed_dim], weight["bias_ih_l0"]))
-        self.latent_gates = cast(F.linear(self.latent, w_in[:, embed_dim:]))
-        names = ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
-        self.layers = [tuple(cast(getattr(gru, f"{name}_l{k}")) for name in names) for k in range(gru.num_layers)]
-        self.output = (cast(model.output.weight), cast(model.output.bias))
+        self.gru = DecoderGRU(model.decoder_rnn, latent, model.config["embed_dim"])
+        self.token_gates = self.gru.input_table(model.embedding)
+        self.output = (self.gru.cast(model.output.weight), self.gru.cast(model.output.bias))
         self.banned = [model.vocab.pad, model.vocab.bos, model.vocab.unk]
-        self.no_autocast = torch.autocast(kind, enabled=False)
 
     def keep(self, rows: torch.Tensor) -> None:
-        self.latent_gates = self.latent_gates[rows]
+        self.gru.keep(rows)
 
     def __call__(self, token: torch.Tensor, hidden: list[torch.Tensor]) -> torch.Tensor:
         """Advance ``hidden`` in place by one token and return the next token's logits (float32)."""
-        with self.no_autocast:
-            x_gates = self.token_gates[token] + self.latent_gates
-            for k, (w_ih, b_ih, w_hh, b_hh) in enumerate(self.layers):
-                if k:
-                    x_gates = F.linear(hidden[k - 1], w_ih, b_ih)
-                hidden[k] = _gru_update(x_gates, F.linear(hidden[k], w_hh, b_hh), hidden[k])
-            logits = F.linear(hidden[-1], *self.output).float()
+        state = self.gru(self.token_gates[token], hidden)
+        with self.gru.no_autocast:
+            logits = F.linear(state, *self.output).float()
         logits[:, self.banned] = -float("inf")
         return logits
-
-
-def _gru_update(x_gates: torch.Tensor, h_gates: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """nn.GRU's cell: reset r, update u and candidate n from input and hidden gate pre-activations."""
-    x_r, x_u, x_n = x_gates.chunk(3, dim=-1)
-    h_r, h_u, h_n = h_gates.chunk(3, dim=-1)
-    r = torch.sigmoid(x_r + h_r)
-    u = torch.sigmoid(x_u + h_u)
-    n = torch.tanh(x_n + r * h_n)
-    return n + u * (h - n)
