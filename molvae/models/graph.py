@@ -234,7 +234,8 @@ class GraphVAE(MoleculeVAE):
 
         Every step runs on the whole batch at once (recurrent step, valence masks, sampling), and a
         molecule leaves the batch as soon as it stops. With ``scaffold`` the scaffold's actions are
-        forced as the first steps, and afterwards new atoms bond only to its attachment points."""
+        forced as the first steps, and afterwards new atoms bond only to its attachment points; at least
+        one atom is added to it."""
         n_max = min(max_atoms or self.config["max_atoms"], self.config["max_atoms"])
         batch, device = z.shape[0], z.device
         zc = self._latent_input(z, c)
@@ -244,12 +245,14 @@ class GraphVAE(MoleculeVAE):
         input_gates = gru.input_table(*embeddings)  # a step's input is the sum of one row of each
         attachable = torch.ones(n_max, dtype=torch.bool, device=device)
         forced = torch.zeros(0, dtype=torch.long, device=device)
+        min_atoms = 0
         if scaffold is not None:
             n_max = max(n_max, len(scaffold.growable) + 1)
             attachable = torch.ones(n_max, dtype=torch.bool, device=device)
             attachable[:len(scaffold.growable)] = scaffold.growable.to(device)
             forced = scaffold.actions.to(device)
-        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable)
+            min_atoms = len(scaffold.growable) + 1  # a decorated scaffold, never the bare one
+        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable, min_atoms)
         keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device, dtype=gru.dtype)
         alive = torch.arange(batch, device=device)  # the original rows of the molecules still being built
         inputs = torch.zeros(4, batch, dtype=torch.long, device=device)  # kind, atom, bond, distance
@@ -362,9 +365,10 @@ class _GraphBuilder:
     2 open (stop, a new atom or another bond), 3 done."""
 
     def __init__(self, batch: int, n_max: int, valences: torch.Tensor, device: torch.device, atom_limit: int,
-                 attachable: torch.Tensor | None = None):
+                 attachable: torch.Tensor | None = None, min_atoms: int = 0):
         self.n_max, self.valences, self.n_types = n_max, valences, len(valences)
         self.atom_limit = atom_limit  # the model's maximum; n_max (tensor width) may be a batch's largest molecule
+        self.min_atoms = min_atoms    # no stop before this many atoms
         # (n_max,) atoms a new atom may bond to: all, or all but a scaffold's atoms without [*]
         self.attachable = attachable if attachable is not None else torch.ones(n_max, dtype=torch.bool,
                                                                                device=device)
@@ -403,7 +407,7 @@ class _GraphBuilder:
     def mask(self, width: int | None = None) -> torch.Tensor:
         """Allowed actions (B, 1 + T + 3 * width): bonds to the first ``width`` atoms (default all N)."""
         empty, first, open_ = self.phase == 0, self.phase == 1, self.phase == 2
-        stop = open_ | self.done
+        stop = (open_ & (self.count >= self.min_atoms)) | self.done
         room = (self.count < self.atom_limit) & ((self.remaining > 0) & self.attachable).any(1)
         atoms = (empty | (open_ & room)).unsqueeze(1) & (self.valences > 0).unsqueeze(0)
         newest, positions = self.count - 1, self.positions[:width]

@@ -110,7 +110,8 @@ def test_every_scaffold_sample_contains_the_scaffold_and_the_decorations_vary(gr
     query = Chem.MolFromSmiles(scaffold)
     assert frame["valid"].all()
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in frame["smiles"])
-    assert frame["smiles"].nunique() >= 60 and (frame["smiles"] != Chem.MolToSmiles(query)).mean() > 0.5
+    assert frame["smiles"].nunique() >= 60
+    assert all(Chem.MolFromSmiles(s).GetNumAtoms() > query.GetNumAtoms() for s in frame["smiles"])  # never bare
     assert (frame["target_logP"] == 3.0).all()
     again = sample(model, 120, seed=3, scaffold=scaffold, conditions={"logP": 3.0}, properties=["logP"])
     pd.testing.assert_frame_equal(frame, again)  # seeded

@@ -47,3 +47,4 @@ def test_the_graph_model_is_valid_without_redraws_and_decorates_a_held_out_scaff
     query = Chem.MolFromSmiles(scaffold)
     assert decorated["valid"].all() and decorated["smiles"].nunique() >= 60  # the target (90 %) is benchmarked
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in decorated["smiles"])
+    assert all(Chem.MolFromSmiles(s).GetNumAtoms() > query.GetNumAtoms() for s in decorated["smiles"])
