@@ -5,7 +5,7 @@ bits, KL annealing schedules, condition vectors for CVAEs, and the diagnostics t
 """
 
 from molvae.core.conditions import ConditionEncoder
-from molvae.core.diagnostics import active_units
+from molvae.core.diagnostics import active_units, dims_at_free_bits_floor
 from molvae.core.gaussian import DiagonalGaussian, gaussian_kl, reparameterize
 from molvae.core.objective import VAELoss, iwae_bound, vae_loss
 from molvae.core.schedules import BetaSchedule
@@ -16,6 +16,7 @@ __all__ = [
     "DiagonalGaussian",
     "VAELoss",
     "active_units",
+    "dims_at_free_bits_floor",
     "gaussian_kl",
     "iwae_bound",
     "reparameterize",

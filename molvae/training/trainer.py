@@ -27,6 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 import molvae.training.distributed as distributed
+from molvae.core.diagnostics import dims_at_free_bits_floor
 from molvae.core.objective import VAELoss, vae_loss
 from molvae.core.schedules import BetaSchedule
 from molvae.devices import bf16_autocast_helps, resolve_device
@@ -273,6 +274,11 @@ class Trainer:
                  "recon acc %.3f, prior valid %.3f unique %.3f", row["epoch"], row["val_neg_elbo"],
                  row["val_recon"], row["val_kl"], row["active_units"], self.model.latent_dim,
                  row["recon_accuracy"], row["prior_validity"], row["prior_uniqueness"])
+        at_floor = dims_at_free_bits_floor(kl, self.config.free_bits)
+        if at_floor >= 0.9 * len(kl):
+            log.warning("%d of %d latent dimensions sit at the free-bits floor (KL within 25%% of %g nats): "
+                        "the decoder barely reads z, whatever the active units say; a lower --beta lets more "
+                        "information through", at_floor, len(kl), self.config.free_bits)
         self._last_improved = improved
         return row
 

@@ -210,3 +210,12 @@ def test_a_kill_during_sampling_leaves_no_partial_output(tiny_run, tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert out.read_text() == "smiles\nCCO\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_a_latent_held_at_the_free_bits_floor_is_reported(small_data, tmp_path, caplog):
+    # free bits far above what 8 steps can put into z: every dimension sits at the floor
+    words = ["train", "--data", str(small_data), "-o", str(tmp_path / "run"), *SMALL, "--epochs", "1",
+             "--max-steps", "8", "--free-bits", "5", "--no-progress"]
+    caplog.set_level("WARNING")
+    assert main(words) == 0
+    assert any("sit at the free-bits floor" in r.message for r in caplog.records)

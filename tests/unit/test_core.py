@@ -5,7 +5,16 @@ import math
 import pytest
 import torch
 
-from molvae.core import BetaSchedule, ConditionEncoder, active_units, gaussian_kl, iwae_bound, reparameterize, vae_loss
+from molvae.core import (
+    BetaSchedule,
+    ConditionEncoder,
+    active_units,
+    dims_at_free_bits_floor,
+    gaussian_kl,
+    iwae_bound,
+    reparameterize,
+    vae_loss,
+)
 from molvae.core.gaussian import gaussian_log_prob, standard_normal_log_prob
 from molvae.errors import MolvaeError
 
@@ -102,6 +111,14 @@ def test_active_units_count_dimensions_that_vary_across_data():
     count, variance = active_units(means)
     assert count == 1
     assert variance[0] > 0.5 and variance[1] < 0.01
+
+
+def test_dimensions_held_at_the_free_bits_floor_are_counted_though_they_are_active():
+    kl = [0.099, 0.104, 0.12, 0.6, 2.5]  # the graph campaign's collapse: every dimension near 0.1 nats
+    assert dims_at_free_bits_floor(kl, free_bits=0.1) == 3
+    assert dims_at_free_bits_floor(kl, free_bits=0.0) == 0  # no floor, nothing held at it
+    means = torch.randn(1000, 1) * 0.4  # a dimension carrying about 0.1 nats still passes the active-unit test
+    assert active_units(means)[0] == 1
 
 
 def test_condition_encoder_standardises_and_saves_statistics():
