@@ -43,8 +43,6 @@ class DecoderGRU:
         lookup whatever the number of embeddings."""
         weight = self._w_in[:, :self.embed_dim]
         parts = [F.linear(e.weight, weight, self._b_in if k == 0 else None) for k, e in enumerate(embeddings)]
-        if len(parts) == 1:
-            return self.cast(parts[0])
         table = parts[0].float()
         for part in parts[1:]:
             table = (table.unsqueeze(1) + part.float().unsqueeze(0)).flatten(0, 1)
