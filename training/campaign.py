@@ -27,8 +27,10 @@ log's molecules-seen column runs on across phases. Phase 2 ended at its step 20,
 all) and was exported; its metrics are in ``phase2/``. Phase 3 started from that export with word
 dropout halved (0.2 → 0.1, so the decoder trains on inputs closer to the whole strings it sees when
 sampling) and lr 2e-4; it ended at its step 20,000 (160,000 in all), metrics in ``phase3/``. Phase 4
-starts from the bundled model with no word dropout at all (the decoder then trains on exactly the
-prefixes it sees when sampling; free bits keep the latent in use) and lr 1.5e-4.
+started from the bundled model with no word dropout at all (the decoder then trains on exactly the
+prefixes it sees when sampling; free bits keep the latent in use) and lr 1.5e-4; it ended at its step
+20,000 (180,000 in all) and was exported as the bundled model (2026-12-07). A phase 5 would first move
+this phase's ``config.json``, ``metrics.csv`` and ``kl_per_dim.csv`` into ``phase4/``.
 
 **Graph** (``training/graph_campaign/``): the graph VAE at its default size (message passing 4 × 192,
 valence-masked action decoder 384, z 64), half of its molecules generated scaffold first; phase 1
