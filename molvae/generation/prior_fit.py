@@ -12,7 +12,7 @@ aggregate posterior), so that decoding avoids the regions of N(0, I) the decoder
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,9 +21,11 @@ import torch
 
 from molvae.core.priors import ExemplarPrior, GaussianMixturePrior
 from molvae.datasets import read_molecules, resolve_data_path
-from molvae.datasets.canonical import shipped_canonical_forms
+from molvae.datasets.cache import cache_dir, file_sha256
+from molvae.datasets.canonical import rdkit_release, shipped_canonical_forms
 from molvae.datasets.moses import shipped_conditions
 from molvae.errors import MolvaeError
+from molvae.files import replace_atomically
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.encoding import encode, encode_with_conditions
 from molvae.models.base import MoleculeVAE
@@ -73,7 +75,7 @@ def fit_exemplar_prior(model: MoleculeVAE | str | Path | None, data: str, spread
         raise MolvaeError(f"the spread must be positive, got {spread}")
     molecules = exemplar_molecules(reference, smiles_column, limit)
     try:
-        _, _, kept = encode(model, molecules[:check], skip_invalid=True)
+        _, _, kept = encode(model, _picked(molecules, range(min(check, len(molecules)))), skip_invalid=True)
     except MolvaeError as err:
         raise MolvaeError(f"cannot fit an exemplar prior: {err} (of the first {min(check, len(molecules))} "
                           f"molecules of {data})") from None
@@ -82,14 +84,37 @@ def fit_exemplar_prior(model: MoleculeVAE | str | Path | None, data: str, spread
 
 
 @lru_cache(maxsize=2)
-def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int | None = None) -> list[str]:
-    """The SMILES an exemplar prior draws from, read once per process: canonical forms already (no
-    RDKit needed when they are drawn) for the shipped MOSES split, as written in the file otherwise."""
+def exemplar_molecules(data: str, smiles_column: str | None = None, limit: int | None = None) -> np.ndarray:
+    """The SMILES an exemplar prior draws from, as an array of UTF-8 byte strings: canonical forms
+    already (no RDKit needed when they are drawn) for the shipped MOSES split, as written in the file
+    otherwise. Read once per process; the array is cached under the file's SHA-256 (reading the 1.58 M
+    molecules of MOSES from their CSV takes about a second, the cached array is mapped in milliseconds,
+    and worker processes forked later share its pages)."""
     path = resolve_data_path(data)
+    try:
+        cached = cache_dir() / f"exemplars-v1-{file_sha256(path)}-{smiles_column}-{limit}-rdkit{rdkit_release()}.npy"
+    except OSError:
+        cached = None  # reading the file below says what is wrong with it
+    if cached is not None and cached.exists():
+        try:
+            return np.load(cached, mmap_mode="r")
+        except (OSError, ValueError) as err:
+            log.warning("removed the damaged cache %s (%s); reading the molecules again", cached, err)
+            cached.unlink(missing_ok=True)
     smiles = read_molecules(path, smiles_column, limit)["smiles"].tolist()
     if not smiles:
         raise MolvaeError(f"the exemplar prior's molecule file {data} holds no molecules")
-    return shipped_canonical_forms(path, smiles) or smiles
+    molecules = np.array([s.encode() for s in shipped_canonical_forms(path, smiles) or smiles])
+    try:
+        if cached is not None:
+            replace_atomically(cached, lambda temporary: np.save(temporary, molecules))
+    except MolvaeError as err:
+        log.warning("could not cache the exemplar prior's molecules: %s", err)
+    return molecules
+
+
+def _picked(molecules: np.ndarray, picks: Sequence[int]) -> list[str]:
+    return [m.decode() for m in molecules[np.asarray(picks, dtype=np.int64)]]
 
 
 @lru_cache(maxsize=2)
@@ -99,34 +124,41 @@ def _canonical_exemplars(data: str) -> bool:
     return shipped_canonical_forms(path, []) is not None
 
 
-def exemplar_draw(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: Mapping[str, float | str],
-                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, list[str]]:
-    """``n`` latent points, their condition vectors and the canonical SMILES of the molecules they
-    start from, drawn from an exemplar prior: random molecules of its data, each encoded with its own
+def exemplar_batches(model: MoleculeVAE, prior: ExemplarPrior, n: int, conditions: Mapping[str, float | str],
+                     generator: torch.Generator, batch_size: int = 1000,
+                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None, list[str]]]:
+    """``n`` draws from an exemplar prior as batches of (z, condition vectors, canonical SMILES of the
+    molecules they start from), each encoded when the caller asks for it (so that it can decode one
+    batch while RDKit checks the last): random molecules of its data, each encoded with its own
     conditions and drawn from its widened posterior. Conditions the user fixes replace the molecule's
-    own (z then keeps the shape of a molecule with other properties)."""
+    own (z then keeps the shape of a molecule with other properties). A molecule the model cannot
+    read is replaced by another random one."""
     molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
     shipped = shipped_conditions(resolve_data_path(prior.data), list(model.conditions.continuous), len(molecules))
     canonical = _canonical_exemplars(prior.data)
-    zs: list[torch.Tensor] = []
-    cs: list[torch.Tensor] = []
-    sources: list[str] = []
-    for _ in range(10):
-        picks = torch.randint(len(molecules), (n - len(sources),), generator=generator).tolist()
-        try:
-            known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
-            encoded = encode_with_conditions(model, [molecules[i] for i in picks], skip_invalid=True, known=known,
-                                             already_canonical=canonical)
-        except MolvaeError:  # none of these could be encoded; draw others
-            continue
-        zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
-        if encoded.conditions is not None:  # the molecule's own, with the values the user fixed put in
-            cs.append(model.conditions.encode(conditions, len(encoded.kept), base=encoded.conditions))
-        sources += encoded.canonical
-        if len(sources) == n:
-            return torch.cat(zs), torch.cat(cs) if cs else None, sources
-    raise MolvaeError(f"the model cannot read the exemplar prior's molecules ({prior.data}); "
-                      "use --prior standard or fit the prior to other molecules")
+    for start in range(0, n, batch_size):
+        size = min(batch_size, n - start)
+        zs: list[torch.Tensor] = []
+        cs: list[torch.Tensor] = []
+        sources: list[str] = []
+        for _ in range(10):
+            picks = torch.randint(len(molecules), (size - len(sources),), generator=generator).tolist()
+            try:
+                known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
+                encoded = encode_with_conditions(model, _picked(molecules, picks), skip_invalid=True,
+                                                 known=known, already_canonical=canonical, batch_size=batch_size)
+            except MolvaeError:  # none of these could be encoded; draw others
+                continue
+            zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
+            if encoded.conditions is not None:  # the molecule's own, with the values the user fixed put in
+                cs.append(model.conditions.encode(conditions, len(encoded.kept), base=encoded.conditions))
+            sources += encoded.canonical
+            if len(sources) == size:
+                break
+        else:
+            raise MolvaeError(f"the model cannot read the exemplar prior's molecules ({prior.data}); "
+                              "use --prior standard or fit the prior to other molecules")
+        yield torch.cat(zs), torch.cat(cs) if cs else None, sources
 
 
-__all__ = ["exemplar_draw", "fit_exemplar_prior", "fit_prior"]
+__all__ = ["exemplar_batches", "fit_exemplar_prior", "fit_prior"]

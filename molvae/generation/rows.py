@@ -89,14 +89,14 @@ class RowBuilder:
             self.pending.append((chunk, job))
 
     def frame(self) -> pd.DataFrame:
-        """One row per string added: ``smiles`` (empty when invalid), ``raw``, ``valid`` and the properties."""
-        try:
-            for chunk, job in self.pending:
-                self.rows.update(zip(chunk, job.get()))
-        finally:
-            self.close()
-        rows = [self.rows[raw] for raw in self.raws]
-        frame = pd.DataFrame({"smiles": [r[0] for r in rows], "raw": self.raws, "valid": [r[1] for r in rows]})
+        """One row per string added since the last call: ``smiles`` (empty when invalid), ``raw``,
+        ``valid`` and the properties. The workers stay up for further batches until :meth:`close`."""
+        for chunk, job in self.pending:
+            self.rows.update(zip(chunk, job.get()))
+        self.pending = []
+        raws, self.raws = self.raws, []
+        rows = [self.rows[raw] for raw in raws]
+        frame = pd.DataFrame({"smiles": [r[0] for r in rows], "raw": raws, "valid": [r[1] for r in rows]})
         for i, name in enumerate(self.names):
             frame[name] = [r[2][i] if r[1] else float("nan") for r in rows]
         return frame
@@ -105,6 +105,12 @@ class RowBuilder:
         if self.pool is not None:
             self.pool.terminate()
             self.pool = None
+
+    def __enter__(self) -> RowBuilder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 __all__ = ["OUTPUT_PROPERTIES", "RowBuilder", "describe_strings", "output_properties"]

@@ -4,7 +4,7 @@ conditioned, and decoding of given z."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,12 +15,13 @@ from molvae.devices import bf16_autocast_helps, torch_threads
 from molvae.errors import MolvaeError
 from molvae.generation.common import resolve_model, seeded_generator
 from molvae.generation.novelty import require_training_molecules, training_molecules
-from molvae.generation.prior_fit import exemplar_draw
+from molvae.generation.prior_fit import exemplar_batches
 from molvae.generation.rows import RowBuilder
 from molvae.models.base import MoleculeVAE
 from molvae.progress import progress
 
 log = logging.getLogger(__name__)
+Latents = tuple[torch.Tensor, torch.Tensor | None]  # a batch of latent points z and their condition vectors c
 
 
 def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
@@ -75,18 +76,29 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
     source = sampling_prior(model, prior)
 
-    def draw(count: int) -> pd.DataFrame:
-        exemplars = None
+    def batches(count: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None, list[str] | None]]:
+        """``count`` draws of (z, c, the exemplars they start from), batch by batch; an exemplar
+        prior's molecules are encoded only when their batch is asked for."""
         if source.kind == "exemplar":
-            with decoding_precision(model.device, precision):  # the encoder, in the decoder's precision
-                z, c, exemplars = exemplar_draw(model, source, count, conditions, generator)
-        else:
-            z = source.sample(count, generator)
-            c = model.conditions.encode(conditions, count, generator) if model.conditions else None
-        frame = decode(model, z, c, temperature=temperature, greedy=greedy, batch_size=batch_size,
-                       max_length=max_length, properties=properties, generator=decoding_generator,
-                       precision=precision, scaffold=constraint)
-        if exemplars is not None:
+            yield from exemplar_batches(model, source, count, conditions, generator, batch_size)
+            return
+        z = source.sample(count, generator)
+        c = model.conditions.encode(conditions, count, generator) if model.conditions else None
+        for zb, cb in _batches(z, c, batch_size):
+            yield zb, cb, None
+
+    def draw(count: int) -> pd.DataFrame:
+        """``count`` decoded draws as result rows."""
+        exemplars: list[str] = []
+
+        def latents() -> Iterator[Latents]:
+            for z, c, sources in batches(count):
+                exemplars.extend(sources or [])
+                yield z, c
+
+        frame = _decode_batches(model, latents(), rows, count, temperature, greedy, max_length, decoding_generator,
+                                precision, constraint)
+        if source.kind == "exemplar":
             frame["exemplar"] = exemplars
         if known is not None:
             frame.insert(frame.columns.get_loc("valid") + 1, "novel", known.novel(frame["smiles"]))
@@ -98,11 +110,12 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
         keep = frame["valid"] if redraw_invalid else pd.Series(True, index=frame.index)
         return keep & (frame["novel"] | ~frame["valid"]) if novel_only else keep
 
-    frame = draw(n)
-    if redraw_invalid or novel_only:
-        frame = _replace_unusable(frame, draw, usable)
-    else:
-        frame = _record_draws(frame, n, int(frame["valid"].sum()))
+    with RowBuilder(model.raw_format, properties, expected=n) as rows:  # one set of RDKit workers for all draws
+        frame = draw(n)
+        if redraw_invalid or novel_only:
+            frame = _replace_unusable(frame, draw, usable)
+        else:
+            frame = _record_draws(frame, n, int(frame["valid"].sum()))
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
     return frame
@@ -140,7 +153,6 @@ def _replace_unusable(frame: pd.DataFrame, draw, usable) -> pd.DataFrame:
     return _record_draws(frame, drawn, valid)
 
 
-@torch.no_grad()
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
            temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True,
@@ -157,23 +169,35 @@ def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Ten
         raise MolvaeError(f"latent points must have shape (N, {model.latent_dim}), got {tuple(z.shape)}")
     if model.conditions and c is None:
         c = model.conditions.encode({}, len(z))
-    rows = RowBuilder(model.raw_format, properties, expected=len(z))
+    with RowBuilder(model.raw_format, properties, expected=len(z)) as rows:
+        return _decode_batches(model, _batches(z, c, batch_size), rows, len(z), temperature, greedy, max_length,
+                               generator, precision, scaffold)
+
+
+def _batches(z: torch.Tensor, c: torch.Tensor | None, batch_size: int) -> Iterator[Latents]:
+    for start in range(0, len(z), batch_size):
+        yield z[start:start + batch_size], c[start:start + batch_size] if c is not None else None
+
+
+@torch.no_grad()
+def _decode_batches(model: MoleculeVAE, batches: Iterable[Latents],
+                    rows: RowBuilder, total: int, temperature: float = 1.0, greedy: bool = True,
+                    max_length: int | None = None, generator: torch.Generator | None = None,
+                    precision: str = "auto", scaffold=None) -> pd.DataFrame:
+    """Decode ``total`` latent points coming in batches (z, c), handing each batch's strings to ``rows``
+    at once, so that the RDKit workers check one batch while the model decodes the next (and, when
+    the batches are produced lazily, while it encodes the next: exemplar priors)."""
     model.eval()
     # While RDKit workers use the cores, one decoding thread is faster than several (see torch_threads).
     threads = 1 if rows.pool is not None and model.device.type == "cpu" else torch.get_num_threads()
     options = {"scaffold": scaffold} if scaffold is not None else {}
-    try:
-        with decoding_precision(model.device, precision), torch_threads(threads), \
-                progress(total=len(z), desc="decoding") as bar:
-            for start in range(0, len(z), batch_size):
-                zb = z[start:start + batch_size].to(model.device)
-                cb = c[start:start + batch_size].to(model.device) if c is not None else None
-                rows.add(model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
-                                        generator=generator, **options))
-                bar.update(len(zb))
-    except BaseException:
-        rows.close()
-        raise
+    with decoding_precision(model.device, precision), torch_threads(threads), \
+            progress(total=total, desc="decoding") as bar:
+        for z, c in batches:
+            zb, cb = z.to(model.device), c.to(model.device) if c is not None else None
+            rows.add(model.generate(zb, cb, temperature=temperature, greedy=greedy, max_length=max_length,
+                                    generator=generator, **options))
+            bar.update(len(zb))
     frame = rows.frame()
     if scaffold is not None:
         outside = frame["valid"] & ~frame["smiles"].map(scaffold.contained_in)

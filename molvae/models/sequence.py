@@ -16,8 +16,8 @@ from torch.nn import functional as F
 
 from molvae.core.conditions import ConditionEncoder
 from molvae.featurizers.tokens import TokenFeaturizer
-from molvae.models.base import MoleculeVAE
-from molvae.models.recurrent import DecoderGRU
+from molvae.models.base import MoleculeVAE, draw
+from molvae.models.recurrent import DecoderGRU, bidirectional_final_states
 from molvae.representations import Vocabulary, get_representation
 
 DEFAULTS: dict[str, Any] = {
@@ -69,10 +69,13 @@ class SequenceVAE(MoleculeVAE):
     # ----------------------------------------------------------------- VAE pieces
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         tokens, lengths = batch["tokens"], batch["lengths"]
-        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths.cpu(),
-                                                   batch_first=True, enforce_sorted=False)
-        _, hidden = self.encoder_rnn(packed)
-        features = torch.cat([hidden[-2], hidden[-1]], dim=-1)
+        if not torch.is_grad_enabled() and self.config["encoder_layers"] == 1:  # inference: the faster path
+            features = bidirectional_final_states(self.encoder_rnn, self.embedding, tokens, lengths.to(tokens.device))
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(self.embedding(tokens), lengths.cpu(),
+                                                       batch_first=True, enforce_sorted=False)
+            _, hidden = self.encoder_rnn(packed)
+            features = torch.cat([hidden[-2], hidden[-1]], dim=-1)
         if "c" in batch:
             features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
         return self.posterior(features)
@@ -122,7 +125,7 @@ class SequenceVAE(MoleculeVAE):
             if greedy or temperature <= 0:
                 token = logits.argmax(-1)
             else:
-                token = torch.multinomial(F.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
+                token = draw(F.softmax(logits / temperature, dim=-1), generator)
             out[rows, step] = token
             length = step + 1
             going = token != self.vocab.eos

@@ -22,6 +22,9 @@ _TOKEN = re.compile(
 
 def tokenize_smiles(smiles: str) -> list[str]:
     """Split a SMILES string into tokens; an unrecognised character raises with its position."""
+    tokens = _TOKEN.findall(smiles)
+    if "".join(tokens) == smiles:  # every character is part of a token: the usual case, in one call
+        return tokens
     tokens, position = [], 0
     while position < len(smiles):
         match = _TOKEN.match(smiles, position)

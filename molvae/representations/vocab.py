@@ -37,6 +37,12 @@ class Vocabulary:
 
     def encode(self, tokens: Sequence[str], source: str = "") -> list[int]:
         """Ids for ``tokens``; an unknown token raises an error naming it and its position."""
+        try:
+            ids = [self.index[token] for token in tokens]
+            if min(ids, default=len(SPECIAL_TOKENS)) >= len(SPECIAL_TOKENS):
+                return ids
+        except KeyError:
+            pass
         ids = []
         for position, token in enumerate(tokens):
             idx = self.index.get(token)

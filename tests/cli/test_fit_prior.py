@@ -10,7 +10,7 @@ from molvae.chem.molecules import validate
 from molvae.cli.main import main
 from molvae.core.priors import ExemplarPrior
 from molvae.generation.common import condition_matrix, seeded_generator
-from molvae.generation.prior_fit import exemplar_draw
+from molvae.generation.prior_fit import exemplar_batches
 from molvae.optimization.run import designs_from
 from molvae.training.checkpoint import read_checkpoint
 
@@ -89,20 +89,26 @@ def exemplar_fitted(tiny_run, moses_train_file, tmp_path, spread: float = 1.0) -
     return str(out)
 
 
+def exemplar_draw(model, n, conditions, generator):
+    """``n`` exemplar draws, one batch."""
+    (z, c, sources), = exemplar_batches(model, model.prior, n, conditions, generator)
+    return z, c, sources
+
+
 def test_exemplar_prior_decodes_the_posteriors_of_its_molecules_with_their_own_conditions(
         tiny_run, moses_train_file, tmp_path, capsys):
     path = exemplar_fitted(tiny_run, moses_train_file, tmp_path, spread=1e-6)
     assert "exemplar prior (2000 molecules of /" in capsys.readouterr().out
     model = molvae.load_model(path)
     assert model.prior.kind == "exemplar" and model.prior.data == str(Path(moses_train_file).resolve())
-    z, c, sources = exemplar_draw(model, model.prior, 30, {}, seeded_generator(3))
+    z, c, sources = exemplar_draw(model, 30, {}, seeded_generator(3))
     picks = torch.randint(2000, (30,), generator=seeded_generator(3)).tolist()
     molecules = [pd.read_csv(moses_train_file)["SMILES"][i] for i in picks]
     mu, _, _ = molvae.encode(model, molecules)
     assert torch.allclose(z, mu, atol=1e-4)  # a vanishing spread leaves each molecule's posterior mean
     assert torch.allclose(c, condition_matrix(model, molecules))
     assert sources == [validate(s).smiles for s in molecules]
-    _, fixed, _ = exemplar_draw(model, model.prior, 30, {"logP": 2.0}, seeded_generator(3))
+    _, fixed, _ = exemplar_draw(model, 30, {"logP": 2.0}, seeded_generator(3))
     assert torch.allclose(fixed[:, 1], c[:, 1]) and fixed[:, 0].unique().numel() == 1  # logP given, QED own
     first = molvae.sample(model, 40, seed=5, greedy=True)
     pd.testing.assert_frame_equal(first, molvae.sample(model, 40, seed=5, greedy=True))
@@ -112,6 +118,10 @@ def test_exemplar_prior_decodes_the_posteriors_of_its_molecules_with_their_own_c
     decoded = molvae.decode(model, molvae.encode(model, exemplars)[0], condition_matrix(model, exemplars),
                             properties=False)
     assert (first["raw"] == decoded["raw"]).all()  # each row is its exemplar's code decoded (greedy, spread 0)
+    batched = molvae.sample(model, 40, seed=5, greedy=True, batch_size=7)  # encoded batch by batch as decoded
+    decoded = molvae.decode(model, molvae.encode(model, batched["exemplar"].tolist())[0],
+                            condition_matrix(model, batched["exemplar"].tolist()), properties=False)
+    assert len(batched) == 40 and (batched["raw"] == decoded["raw"]).all()
     assert run_cli("sample", "-n", 20, "-o", tmp_path / "s.csv", "--model", path, "--seed", 1) == 0
     assert "are the training molecule they started from (column exemplar)" in capsys.readouterr().out
     assert "exemplar" in pd.read_csv(tmp_path / "s.csv").columns

@@ -1,10 +1,11 @@
-"""The hand-stepped decoder GRU and the categorical draw that both decoders sample with."""
+"""The hand-stepped GRUs (decoder, and the sequence encoder at inference) and the categorical draw that both
+decoders sample with."""
 
 import torch
 from torch import nn
 
 from molvae.models.base import draw
-from molvae.models.recurrent import DecoderGRU, combined_index
+from molvae.models.recurrent import DecoderGRU, bidirectional_final_states, combined_index
 
 
 def test_hand_stepped_gru_over_summed_embeddings_equals_nn_gru():
@@ -22,6 +23,22 @@ def test_hand_stepped_gru_over_summed_embeddings_equals_nn_gru():
         got = torch.stack([stepper(table[combined_index(embeddings, indices[:, :, s])], hidden)
                            for s in range(steps)], 1)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_hand_stepped_encoder_gives_the_final_states_of_the_packed_bidirectional_gru():
+    torch.manual_seed(0)
+    embedding, gru = nn.Embedding(12, 8, padding_idx=0), nn.GRU(8, 16, batch_first=True, bidirectional=True)
+    lengths = torch.tensor([5, 1, 9, 9, 3, 7])  # unsorted, with ties and a single-token molecule
+    tokens = torch.randint(1, 12, (6, 9)).masked_fill(torch.arange(9) >= lengths.unsqueeze(1), 0)
+    with torch.no_grad():
+        packed = nn.utils.rnn.pack_padded_sequence(embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+        _, h = gru(packed)
+        got = bidirectional_final_states(gru, embedding, tokens, lengths)
+    torch.testing.assert_close(got, torch.cat([h[-2], h[-1]], -1), rtol=1e-5, atol=1e-5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # in bf16 (the sampling precision) close to it
+        low = bidirectional_final_states(gru, embedding, tokens, lengths)
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), got, rtol=0, atol=0.05)
 
 
 def test_draw_never_picks_a_masked_entry_and_follows_the_probabilities():
