@@ -27,7 +27,7 @@ from molvae.datasets.moses import shipped_conditions
 from molvae.errors import MolvaeError
 from molvae.files import replace_atomically
 from molvae.generation.common import resolve_model, seeded_generator
-from molvae.generation.encoding import encode, encode_with_conditions
+from molvae.generation.encoding import Encoded, encode, encode_with_conditions
 from molvae.models.base import MoleculeVAE
 
 log = logging.getLogger(__name__)
@@ -131,28 +131,32 @@ def exemplar_batches(model: MoleculeVAE, prior: ExemplarPrior, n: int, condition
     molecules they start from), each encoded when the caller asks for it (so that it can decode one
     batch while RDKit checks the last): random molecules of its data, each encoded with its own
     conditions and drawn from its widened posterior. Conditions the user fixes replace the molecule's
-    own (z then keeps the shape of a molecule with other properties). A molecule the model cannot
-    read is replaced by another random one."""
+    own (z then keeps the shape of a molecule with other properties)."""
     molecules = exemplar_molecules(prior.data, prior.smiles_column, prior.limit)
     shipped = shipped_conditions(resolve_data_path(prior.data), list(model.conditions.continuous), len(molecules))
     canonical = _canonical_exemplars(prior.data)
+
+    def encoded(picks: list[int]) -> Encoded | None:
+        """The picked molecules encoded with their own conditions; None when none could be."""
+        known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
+        try:
+            return encode_with_conditions(model, _picked(molecules, picks), skip_invalid=True, known=known,
+                                          already_canonical=canonical, batch_size=len(picks))
+        except MolvaeError:
+            return None
+
     for start in range(0, n, batch_size):
         size = min(batch_size, n - start)
         zs: list[torch.Tensor] = []
         cs: list[torch.Tensor] = []
         sources: list[str] = []
-        for _ in range(10):
-            picks = torch.randint(len(molecules), (size - len(sources),), generator=generator).tolist()
-            try:
-                known = {name: values[picks].tolist() for name, values in shipped.items()} if shipped else None
-                encoded = encode_with_conditions(model, _picked(molecules, picks), skip_invalid=True,
-                                                 known=known, already_canonical=canonical, batch_size=batch_size)
-            except MolvaeError:  # none of these could be encoded; draw others
-                continue
-            zs.append(prior.perturb(encoded.mu, encoded.logvar, generator))
-            if encoded.conditions is not None:  # the molecule's own, with the values the user fixed put in
-                cs.append(model.conditions.encode(conditions, len(encoded.kept), base=encoded.conditions))
-            sources += encoded.canonical
+        for _ in range(10):  # molecules the model cannot read are replaced by other random ones
+            batch = encoded(torch.randint(len(molecules), (size - len(sources),), generator=generator).tolist())
+            if batch is not None:
+                zs.append(prior.perturb(batch.mu, batch.logvar, generator))
+                if batch.conditions is not None:  # the molecule's own, with the values the user fixed put in
+                    cs.append(model.conditions.encode(conditions, len(batch.kept), base=batch.conditions))
+                sources += batch.canonical
             if len(sources) == size:
                 break
         else:
