@@ -19,10 +19,11 @@ def active_units(posterior_means: torch.Tensor, threshold: float = 0.01) -> tupl
 def dims_at_free_bits_floor(kl_per_dim: torch.Tensor | list[float], free_bits: float, margin: float = 0.25) -> int:
     """Latent dimensions whose KL sits at the free-bits floor (at most ``free_bits`` × (1 + ``margin``)).
 
-    Free bits make the first ``free_bits`` nats of every dimension cost nothing, so an encoder whose
-    decoder does not read z keeps exactly that much and no more: a collapsed posterior held just
-    above zero. Active units miss it (a dimension at 0.1 nats still varies across molecules); this
-    count shows it. Zero when there is no floor."""
+    Free bits make the first ``free_bits`` nats of every dimension cost nothing, so an encoder for
+    which more information is not worth its price at this β keeps exactly that much and no more:
+    the decoder may well read those few nats, but z cannot describe a molecule with them. Active
+    units miss it (a dimension at 0.1 nats still varies across molecules); this count shows it. Zero
+    when there is no floor."""
     if free_bits <= 0:
         return 0
     return int((torch.as_tensor(kl_per_dim, dtype=torch.float64) <= free_bits * (1 + margin)).sum())

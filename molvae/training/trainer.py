@@ -277,8 +277,9 @@ class Trainer:
         at_floor = dims_at_free_bits_floor(kl, self.config.free_bits)
         if at_floor >= 0.9 * len(kl):
             log.warning("%d of %d latent dimensions sit at the free-bits floor (KL within 25%% of %g nats): "
-                        "the decoder barely reads z, whatever the active units say; a lower --beta lets more "
-                        "information through", at_floor, len(kl), self.config.free_bits)
+                        "z holds only the information free bits make free, whatever the active units say, "
+                        "too little to reconstruct molecules; a lower --beta lets more through",
+                        at_floor, len(kl), self.config.free_bits)
         self._last_improved = improved
         return row
 
