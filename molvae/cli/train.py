@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--decoder-hidden", type=int)
     g.add_argument("--decoder-layers", type=int)
     g.add_argument("--max-length", type=int, help="longest token sequence, begin/end included")
+    g.add_argument("--action-encoder", action="store_true", default=None,
+                   help="graph model: the encoder also reads the molecule's actions in the decoder's order "
+                        "(may be switched on when fine-tuning)")
     g = p.add_argument_group("bounds (whichever comes first)")
     g.add_argument("--epochs", type=int, help=f"(default {TRAIN.epochs})")
     g.add_argument("--max-steps", type=int)
@@ -98,7 +101,7 @@ CHANGEABLE_ON_RESUME = ("epochs", "max_steps", "max_minutes", "checkpoint_minute
                         "show_progress")
 FIXED_ON_RESUME = ("data", "model", "init_from", "condition", "label", "property_head", "limit", "smiles_column",
                    "representation", "latent_dim", "embed_dim", "encoder_hidden", "decoder_hidden", "decoder_layers",
-                   "max_length", "word_dropout", "prior", "prior_components")
+                   "max_length", "word_dropout", "prior", "prior_components", "action_encoder")
 
 
 def given_settings(args: argparse.Namespace) -> dict:
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> None:
                     "embed_dim": args.embed_dim, "encoder_hidden": args.encoder_hidden,
                     "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
                     "word_dropout": args.word_dropout, "max_length": args.max_length, "prior": args.prior,
-                    "prior_components": args.prior_components}
+                    "prior_components": args.prior_components, "action_encoder": args.action_encoder}
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped job saves its last step, as Ctrl-C does
     try:

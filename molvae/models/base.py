@@ -149,6 +149,11 @@ class MoleculeVAE(nn.Module, ABC):
     def extra_state(self) -> dict[str, Any]:
         """Plain data the model needs besides config, conditions and weights (e.g. its vocabulary)."""
 
+    def start_weights(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A fine-tuning start model's weights fitted to this model, for parts fine-tuning may add
+        (none here; a model that can grow a part returns the weights with that part in place)."""
+        return state_dict
+
 
 def draw(probabilities: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """One index per row of ``probabilities`` (B, K), drawn by inverting the cumulative sum.

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "word_dropout": 0.1,
     "max_atoms": 50,
     "scaffold_orders": 0.5,  # share of training molecules whose decoder steps build their scaffold first
+    "action_encoder": False,  # the encoder also reads the decoder's action sequence (bidirectional GRU)
 }
 VALENCE_CLASSES = 5  # remaining valence 0..4+ as a decoder feature
 Graph = tuple[list[str], list[tuple[int, int, int]]]  # atom types, bonds (i, j, order) with i > j
@@ -87,7 +88,11 @@ class GraphVAE(MoleculeVAE):
         self.readout_gate = nn.Linear(hidden, 2 * hidden)
         self.readout_value = nn.Linear(hidden, 2 * hidden)
         self.readout_norm = nn.LayerNorm(2 * hidden)  # sums grow with molecule size; keep q(z|G) well scaled
-        self.posterior = self._posterior_head(2 * hidden + c_dim)
+        features = 2 * hidden
+        if cfg["action_encoder"]:
+            self.action_reader = nn.GRU(e, hidden // 2, batch_first=True, bidirectional=True)
+            features += 2 * (hidden // 2)
+        self.posterior = self._posterior_head(features + c_dim)
         # decoder
         dec, key = cfg["decoder_hidden"], cfg["key_dim"]
         self.input_kind = nn.Embedding(4, e)            # begin, atom, bond, dropped
@@ -116,6 +121,23 @@ class GraphVAE(MoleculeVAE):
     def extra_state(self) -> dict[str, Any]:
         return {"vocab": list(self.atom_types), "valences": self.valences.tolist()}
 
+    def start_weights(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Fine-tuning may switch the action encoder on: it then starts with fresh weights and with no
+        say in q(z|G) (zero columns in the posterior head), so the model begins as the start model."""
+        reads_actions = any(key.startswith("action_reader.") for key in state_dict)
+        if reads_actions and not self.config["action_encoder"]:
+            raise MolvaeError("the start model's encoder reads the action sequence; fine-tuning cannot remove that")
+        if reads_actions or not self.config["action_encoder"]:
+            return state_dict
+        state = dict(state_dict)
+        state.update({k: v for k, v in self.state_dict().items() if k.startswith("action_reader.")})
+        graph = 2 * self.config["encoder_hidden"]  # readout features come first, the conditions last
+        for name in ("posterior.mu.weight", "posterior.logvar.weight"):
+            old = state[name]
+            added = self.state_dict()[name].shape[1] - old.shape[1]
+            state[name] = torch.cat([old[:, :graph], old.new_zeros(old.shape[0], added), old[:, graph:]], dim=1)
+        return state
+
     @property
     def n_types(self) -> int:
         return len(self.atom_types)
@@ -135,9 +157,21 @@ class GraphVAE(MoleculeVAE):
         gated = torch.sigmoid(self.readout_gate(h)) * self.readout_value(h)
         features = torch.zeros(graphs, gated.shape[1], dtype=gated.dtype, device=gated.device)
         features = self.readout_norm(features.index_add_(0, batch["atom_graph"], gated))
+        if self.config["action_encoder"]:
+            features = torch.cat([features, self._read_actions(batch["steps"])], dim=-1)
         if "c" in batch:
             features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
         return self.posterior(features)
+
+    def _read_actions(self, steps: torch.Tensor) -> torch.Tensor:
+        """Final states (B, hidden) of a bidirectional GRU over the molecule's actions in the decoder's
+        order (each step's input describes the action before it), so the code can name atoms by their
+        place in that order, as the decoder must."""
+        inputs = self._embed_inputs(steps[:, :, 1], steps[:, :, 2], steps[:, :, 3], steps[:, :, 4])
+        lengths = (steps[:, :, 0] >= 0).sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+        _, hidden = self.action_reader(packed)
+        return torch.cat([hidden[-2], hidden[-1]], dim=-1)
 
     # ----------------------------------------------------------------- decoder pieces
     def _embed_inputs(self, kind, atom, bond, distance) -> torch.Tensor:

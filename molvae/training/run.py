@@ -25,6 +25,7 @@ from molvae.datasets.moses import SHIPPED_CONDITIONS, shipped_conditions
 from molvae.devices import resolve_device
 from molvae.errors import MolvaeError
 from molvae.files import replace_atomically
+from molvae.models.graph import GraphVAE
 from molvae.models.property_head import PropertyHeadVAE
 from molvae.models.registry import MODELS, build_model
 from molvae.representations import Vocabulary
@@ -121,6 +122,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     seed_everything(config.seed)
     path = resolve_data_path(run.data)
     frame = read_molecules(path, run.smiles_column, run.limit)
+    if run.model_config.get("action_encoder") and run.model != GraphVAE.model_name:
+        raise MolvaeError("--action-encoder is an option of the graph model (--model graph)")
     run.model_config = model_cfg = {**MODELS[run.model].default_config(), **run.model_config}
     longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
     head = run.property_head
@@ -170,7 +173,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     return summary
 
 
-FINE_TUNABLE = ("word_dropout", "prior", "prior_components")  # training-time settings, not architecture
+# training-time settings, and the graph encoder's action reader, which starts without a say in q(z|G)
+FINE_TUNABLE = ("word_dropout", "prior", "prior_components", "action_encoder")
 
 
 def _fine_tuning_config(start: dict, model_config: dict | None) -> dict:
@@ -193,8 +197,8 @@ def _option(key: str) -> str:
 def _load_start_weights(net, state_dict: dict) -> None:
     """The start model's weights; a VampPrior added by fine-tuning keeps its fresh pseudo-inputs (and
     one dropped by fine-tuning with the standard prior is left behind)."""
-    missing, unexpected = (
-        [k for k in keys if not k.endswith("pseudo_inputs")] for keys in net.load_state_dict(state_dict, strict=False))
+    missing, unexpected = ([k for k in keys if not k.endswith("pseudo_inputs")]
+                           for keys in net.load_state_dict(net.start_weights(state_dict), strict=False))
     if missing or unexpected:
         raise MolvaeError(f"the start model's weights do not fit this model (missing {missing[:3]}, "
                           f"unexpected {unexpected[:3]})")

@@ -130,6 +130,28 @@ def test_fine_tuning_may_change_word_dropout_but_not_the_architecture(tiny_run, 
     assert not (tmp_path / "other" / "last.pt").exists()
 
 
+def test_fine_tuning_may_switch_on_the_graph_action_encoder_which_starts_without_a_say(moses_train_file,
+                                                                                       moses_test_smiles, tmp_path):
+    quick = TrainConfig(epochs=1, batch_size=32, lr=1e-9, warmup_steps=1, show_progress=False,
+                        diagnostic_molecules=5, device="cpu")
+    small = {"embed_dim": 16, "encoder_hidden": 32, "encoder_layers": 2, "decoder_hidden": 48, "latent_dim": 8,
+             "key_dim": 16}
+    train(moses_train_file, tmp_path / "start", model="graph", model_config=small, train_config=quick, limit=96)
+    train(moses_train_file, tmp_path / "tuned", init_from=tmp_path / "start" / "last.pt",
+          model_config={"action_encoder": True}, train_config=quick, limit=96)
+    start, tuned = load_model(tmp_path / "start" / "last.pt"), load_model(tmp_path / "tuned" / "last.pt")
+    assert tuned.config["action_encoder"] and not start.config["action_encoder"]
+    before, after = molvae.encode(start, moses_test_smiles[:20]), molvae.encode(tuned, moses_test_smiles[:20])
+    for a, b in zip(before[:2], after[:2], strict=True):  # q(z|G) as before: the new reader starts with no say
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    assert sample(tuned, 20, seed=0, properties=False)["valid"].all()
+    with pytest.raises(MolvaeError, match="cannot remove"):
+        train(moses_train_file, tmp_path / "back", init_from=tmp_path / "tuned" / "last.pt",
+              model_config={"action_encoder": False}, train_config=quick, limit=96)
+    with pytest.raises(MolvaeError, match="option of the graph model"):
+        train(moses_train_file, tmp_path / "seq", model_config={"action_encoder": True}, train_config=quick, limit=96)
+
+
 def test_ctrl_c_saves_the_finished_steps_for_resume(moses_train_file, tmp_path, monkeypatch):
     real_step = Trainer._step
 

@@ -83,9 +83,10 @@ def test_an_untrained_model_samples_only_valid_molecules():
     assert frame["smiles"].str.len().min() > 0
 
 
-def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles):
+@pytest.mark.parametrize("action_encoder", [False, True])  # the actions follow the canonical order
+def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles, action_encoder):
     torch.manual_seed(0)
-    model = GraphVAE(SMALL, ["C", "N", "O", "F", "S", "Cl", "Br"]).eval()
+    model = GraphVAE({**SMALL, "action_encoder": action_encoder}, ["C", "N", "O", "F", "S", "Cl", "Br"]).eval()
     mols = [parse_smiles(s) for s in moses_test_smiles[:20]]
     rng = random.Random(0)
     shuffled = []
