@@ -118,12 +118,12 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
             raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
         run = RunConfig(data=str(data), model=model, model_config=dict(model_config or {}),
                         conditions=list(conditions or []), labels=list(labels or []), **common)
+    if run.model_config.get("action_encoder") and run.model != GraphVAE.model_name:
+        raise MolvaeError("--action-encoder is an option of the graph model (--model graph)")
     config = run.train
     seed_everything(config.seed)
     path = resolve_data_path(run.data)
     frame = read_molecules(path, run.smiles_column, run.limit)
-    if run.model_config.get("action_encoder") and run.model != GraphVAE.model_name:
-        raise MolvaeError("--action-encoder is an option of the graph model (--model graph)")
     run.model_config = model_cfg = {**MODELS[run.model].default_config(), **run.model_config}
     longest = model_cfg["max_atoms"] if "max_atoms" in model_cfg else model_cfg.get("max_length", 100) - 2
     head = run.property_head
