@@ -24,6 +24,7 @@ import torch
 
 import molvae
 from molvae.chem import silence_rdkit
+from molvae.core.gaussian import gaussian_kl
 from molvae.datasets import moses_path, read_smiles
 from molvae.generation.common import condition_matrix, seeded_generator
 
@@ -42,7 +43,7 @@ def latent_use(model_name: str, n: int, seed: int) -> dict[str, float]:
         "another molecule's mean": mu[torch.randperm(len(mu), generator=generator)],
         "zero": torch.zeros_like(mu),
     }
-    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)
+    kl = gaussian_kl(mu, logvar)
     row = {name: float(-model.log_likelihood(batch, z).mean()) for name, z in codes.items()}
     row.update(kl=float(kl.sum(1).mean()), dims_over_half_nat=int((kl.mean(0) > 0.5).sum()))
     return row

@@ -129,12 +129,12 @@ class GraphVAE(MoleculeVAE):
             raise MolvaeError("the start model's encoder reads the action sequence; fine-tuning cannot remove that")
         if reads_actions or not self.config["action_encoder"]:
             return state_dict
-        state = dict(state_dict)
-        state.update({k: v for k, v in self.state_dict().items() if k.startswith("action_reader.")})
+        own = self.state_dict()
+        state = {**state_dict, **{k: v for k, v in own.items() if k.startswith("action_reader.")}}
         graph = 2 * self.config["encoder_hidden"]  # readout features come first, the conditions last
         for name in ("posterior.mu.weight", "posterior.logvar.weight"):
             old = state[name]
-            added = self.state_dict()[name].shape[1] - old.shape[1]
+            added = own[name].shape[1] - old.shape[1]
             state[name] = torch.cat([old[:, :graph], old.new_zeros(old.shape[0], added), old[:, graph:]], dim=1)
         return state
 

@@ -20,6 +20,7 @@ import torch
 
 from molvae.cli.main import main
 from molvae.evaluation import references
+from molvae.generation.prior_fit import exemplar_molecules
 from molvae.training.checkpoint import read_checkpoint
 
 SMALL = ["--embed-dim", "16", "--encoder-hidden", "32", "--decoder-hidden", "32", "--latent-dim", "8",
@@ -148,6 +149,21 @@ def test_a_truncated_reference_cache_is_reported_removed_and_recomputed(moses_te
     assert any("damaged cached statistics" in r.message for r in caplog.records)
     with np.load(cached) as arrays:  # written again, whole
         assert len(arrays["fingerprints"]) == 300
+
+
+def test_a_truncated_exemplar_cache_is_reported_and_read_again(moses_train_file, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("MOLVAE_CACHE", str(tmp_path / "cache"))
+    exemplar_molecules.cache_clear()
+    first = np.array(exemplar_molecules(moses_train_file))
+    cached = next((tmp_path / "cache").glob("exemplars-*.npy"))
+    cached.write_bytes(cached.read_bytes()[:200])
+    exemplar_molecules.cache_clear()
+    try:
+        assert np.array_equal(exemplar_molecules(moses_train_file), first)
+    finally:
+        exemplar_molecules.cache_clear()  # later tests must not see this test's cache
+    assert any("damaged cache" in r.message for r in caplog.records)
+    assert np.array_equal(np.load(cached), first)  # written again, whole
 
 
 def test_a_truncated_prepared_data_cache_is_prepared_again(small_data, tmp_path, monkeypatch, caplog):
