@@ -8,7 +8,9 @@ the same number without a scaffold, and reports:
 
 - the share of returned molecules that contain the scaffold (RDKit substructure match, the scaffold
   as query), validity, and the draws needed (``raw_kept``: returned / decoded);
-- uniqueness within the scaffold's samples and novelty against the MOSES training split;
+- uniqueness within the scaffold's samples and novelty against the MOSES training split, for
+  independent draws and for ``unique=True`` (repeats re-drawn, bounded; ``with_unique``, with the
+  draws that took in ``raw_kept`` and its SNN);
 - SNN: mean over samples of the highest Tanimoto similarity (Morgan r2, 2048 bits) to the real
   scaffold-test molecules with that scaffold, for decorated and for unconstrained samples;
 - property distance: |mean − real mean| of logP, QED, SA and MW, for decorated and unconstrained.
@@ -73,20 +75,30 @@ def closeness(samples: list[str], real: list[str]) -> dict:
             **{f"d_{name}": float(abs(mine[name].mean() - theirs[name].mean())) for name in PROPERTIES}}
 
 
+def share_of(decorated: pd.DataFrame, query: Chem.Mol, train: set[str]) -> dict:
+    """Containment, validity, draws needed, uniqueness and novelty of one scaffold's samples."""
+    valid = decorated.loc[decorated["valid"], "smiles"].tolist()
+    unique = set(valid)
+    return {"contain_scaffold": float(np.mean([Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in valid]))
+            if valid else 0.0,
+            "valid": float(decorated["valid"].mean()), "raw_kept": len(decorated) / decorated.attrs["drawn"],
+            "unique": len(unique) / max(len(valid), 1), "novelty": len(unique - train) / max(len(unique), 1)}
+
+
 def score_scaffold(model, scaffold: str, real: list[str], n: int, seed: int, train: set[str]) -> dict:
+    """One scaffold: independent decorations, distinct ones (``unique=True``) and unconstrained samples."""
     decorated = molvae.sample(model, n, seed=seed, scaffold=scaffold, properties=False)
+    distinct = molvae.sample(model, n, seed=seed, scaffold=scaffold, properties=False, unique=True)
     free = molvae.sample(model, n, seed=seed, properties=False)
     query = Chem.MolFromSmiles(scaffold)
     valid = decorated.loc[decorated["valid"], "smiles"].tolist()
-    unique = set(valid)
     return {"scaffold": scaffold, "real_molecules": len(real), "returned": len(decorated),
-            "contain_scaffold": float(np.mean([Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in valid]))
-            if valid else 0.0,
-            "valid": float(decorated["valid"].mean()), "raw_kept": len(decorated) / decorated.attrs["drawn"],
-            "unique": len(unique) / max(len(valid), 1), "novelty": len(unique - train) / max(len(unique), 1),
+            **share_of(decorated, query, train),
             "bare_scaffold": float(np.mean([s == Chem.MolToSmiles(query) for s in valid])),
             "decorated": closeness(valid, real),
-            "unconstrained": closeness(free.loc[free["valid"], "smiles"].tolist(), real)}
+            "unconstrained": closeness(free.loc[free["valid"], "smiles"].tolist(), real),
+            "with_unique": {**share_of(distinct, query, train),
+                            "snn": closeness(distinct.loc[distinct["valid"], "smiles"].tolist(), real)["snn"]}}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -95,6 +107,8 @@ def summary(rows: list[dict]) -> dict:
     return {"scaffolds": len(rows), **{k: round(float(v), 4) for k, v in numeric.mean().items()},
             "min_unique": round(float(frame["unique"].min()), 4),
             "scaffolds_unique_below_0.9": int((frame["unique"] < 0.9).sum()),
+            "with_unique.min_unique": round(float(frame["with_unique.unique"].min()), 4),
+            "with_unique.scaffolds_unique_below_0.9": int((frame["with_unique.unique"] < 0.9).sum()),
             "min_contain_scaffold": float(frame["contain_scaffold"].min())}
 
 
@@ -112,6 +126,7 @@ def main() -> None:
         rows.append(score_scaffold(model, scaffold, groups[scaffold], args.per_scaffold, args.seed + i, train))
         row = rows[-1]
         print(f"{i + 1:3d} {scaffold}: contain {row['contain_scaffold']:.2f} unique {row['unique']:.2f} "
+              f"({row['with_unique']['unique']:.2f} with unique=True) "
               f"novel {row['novelty']:.2f} SNN {row['decorated']['snn']:.3f} "
               f"(unconstrained {row['unconstrained']['snn']:.3f})", flush=True)
     result = {"command": "python benchmarks/scaffolds.py " + " ".join(

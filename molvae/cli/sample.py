@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "[*] atoms mark where it may grow (default: any atom with free valence)")
     p.add_argument("--novel-only", action="store_true",
                    help="re-draw molecules the model was trained on, as invalid ones are (bounded)")
+    p.add_argument("--unique", action="store_true",
+                   help="re-draw molecules already in the table, as invalid ones are (bounded), so that every row "
+                        "is a different molecule")
     p.add_argument("--train", metavar="FILE",
                    help="the model's training molecules (a file or 'moses'), for the novel column and "
                         "--novel-only (default: those its checkpoint records)")
@@ -66,9 +69,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     model = load(args)
-    if args.around and (args.scaffold is not None or args.novel_only):
-        raise MolvaeError("--around samples one molecule's neighbourhood; it cannot be combined with --scaffold "
-                          "or --novel-only")
+    if args.around and (args.scaffold is not None or args.novel_only or args.unique):
+        raise MolvaeError("--around samples one molecule's neighbourhood; it cannot be combined with --scaffold, "
+                          "--novel-only or --unique")
     source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
     if args.scaffold is not None:
         model.scaffold_constraint(args.scaffold)  # a bad scaffold is reported before any work
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> None:
                        greedy=args.greedy, seed=args.seed, batch_size=args.batch_size, max_length=args.max_length,
                        precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid,
                        properties=False if args.no_properties else args.properties or True, scaffold=args.scaffold,
-                       novel_only=args.novel_only, train=args.train)
+                       novel_only=args.novel_only, train=args.train, unique=args.unique)
     legend = args.grid_legend or ("QED" if "QED" in frame else None)
     check_column(frame, legend, "--grid-legend")
     write_table(frame, args.out)

@@ -29,7 +29,8 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
            precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True,
-           scaffold: str | None = None, novel_only: bool = False, train: str | Path | None = None) -> pd.DataFrame:
+           scaffold: str | None = None, novel_only: bool = False, train: str | Path | None = None,
+           unique: bool = False) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
@@ -63,6 +64,10 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     split), or with ``train`` naming them (a file or ``moses``), the column ``novel`` says whether
     each molecule is new; ``novel_only`` re-draws training molecules as it re-draws invalid ones
     (bounded the same way; rows still not new after that stay, flagged ``novel = False``).
+
+    ``unique`` re-draws a molecule already in the table the same way, so that the rows are distinct
+    molecules (what a chemist decorating a scaffold wants); duplicates still left when the draws run
+    out stay. Without it the rows are independent draws, as distribution benchmarks need.
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -104,15 +109,20 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
             frame.insert(frame.columns.get_loc("valid") + 1, "novel", known.novel(frame["smiles"]))
         return frame
 
-    def usable(frame: pd.DataFrame) -> pd.Series:
-        """Rows to keep: valid ones (all, with ``redraw_invalid=False``), and with ``novel_only`` no
-        valid training molecule."""
+    def usable(frame: pd.DataFrame, taken: set[str] | frozenset[str] = frozenset()) -> pd.Series:
+        """Rows to keep: valid ones (all, with ``redraw_invalid=False``); with ``novel_only`` no valid
+        training molecule; with ``unique`` no valid molecule seen in an earlier row or in ``taken``."""
         keep = frame["valid"] if redraw_invalid else pd.Series(True, index=frame.index)
-        return keep & (frame["novel"] | ~frame["valid"]) if novel_only else keep
+        if novel_only:
+            keep = keep & (frame["novel"] | ~frame["valid"])
+        if unique:
+            seen = frame["smiles"].duplicated() | frame["smiles"].isin(taken)
+            keep = keep & ~(seen & frame["valid"])
+        return keep
 
     with RowBuilder(model.raw_format, properties, expected=n) as rows:  # one set of RDKit workers for all draws
         frame = draw(n)
-        if redraw_invalid or novel_only:
+        if redraw_invalid or novel_only or unique:
             frame = _replace_unusable(frame, draw, usable)
         else:
             frame = _record_draws(frame, n, int(frame["valid"].sum()))
@@ -130,8 +140,8 @@ def _record_draws(frame: pd.DataFrame, drawn: int, valid: int) -> pd.DataFrame:
 
 
 def _replace_unusable(frame: pd.DataFrame, draw, usable) -> pd.DataFrame:
-    """Fill the rows of ``frame`` that are not ``usable`` (invalid, or not new with ``novel_only``)
-    with usable molecules from further ``draw(count)`` calls.
+    """Fill the rows of ``frame`` that are not ``usable`` (invalid; not new with ``novel_only``; seen
+    before with ``unique``) with usable molecules from further ``draw(count)`` calls.
 
     Each round draws enough for the missing rows at the usable share seen so far, so a model that is
     valid 80 % of the time needs one or two rounds; all draws are counted in ``frame.attrs``."""
@@ -141,14 +151,14 @@ def _replace_unusable(frame: pd.DataFrame, draw, usable) -> pd.DataFrame:
         missing = frame.index[~usable(frame).to_numpy()]
         rate = max(kept / drawn, 0.05)
         extra = draw(min(int(len(missing) / rate * 1.1) + 1, MAX_DRAWS * n - drawn))
-        good_rows = usable(extra)
+        good_rows = usable(extra, taken=set(frame.loc[usable(frame), "smiles"]))
         drawn, valid, kept = drawn + len(extra), valid + int(extra["valid"].sum()), kept + int(good_rows.sum())
         good = extra[good_rows].head(len(missing))
         for column in frame.columns:
             frame.loc[missing[:len(good)], column] = good[column].to_numpy()
     still = int((~usable(frame)).sum())
     if still:
-        log.warning("%d of %d samples are still invalid (or not new) after %d draws; they are returned flagged",
+        log.warning("%d of %d samples are still invalid (or not new, or repeated) after %d draws; they are returned",
                     still, n, drawn)
     return _record_draws(frame, drawn, valid)
 

@@ -195,6 +195,22 @@ def test_samples_say_which_molecules_are_new_and_novel_only_returns_only_new_one
     assert len(only) == 200 and only["novel"].all() and not only["smiles"].isin(training).any()
 
 
+def test_unique_re_draws_repeated_molecules_and_counts_the_draws(tiny_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    command = ["sample", "-n", "300", "-o", str(out), "--model", tiny_run["model"], "--seed", "2", "--no-properties"]
+    assert main(command) == 0
+    plain = pd.read_csv(out, keep_default_na=False)
+    assert plain.loc[plain["valid"], "smiles"].duplicated().sum() > 10  # a young model repeats itself
+    capsys.readouterr()
+    assert main([*command, "--unique"]) == 0
+    distinct = pd.read_csv(out, keep_default_na=False)
+    assert len(distinct) == 300 and distinct["valid"].all() and distinct["smiles"].is_unique
+    assert "300 unique (100.0% of valid)" in capsys.readouterr().out
+    assert main(["sample", "-n", "5", "-o", str(tmp_path / "a.csv"), "--model", tiny_run["model"],
+                 "--around", "CCO", "--unique"]) == 2
+    assert "--unique" in capsys.readouterr().err
+
+
 def test_novel_only_needs_known_training_molecules(tiny_run, tmp_path, capsys):
     import shutil
 

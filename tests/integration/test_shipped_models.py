@@ -48,3 +48,7 @@ def test_the_graph_model_is_valid_without_redraws_and_decorates_a_held_out_scaff
     assert decorated["valid"].all() and decorated["smiles"].nunique() >= 60  # the target (90 %) is benchmarked
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in decorated["smiles"])
     assert all(Chem.MolFromSmiles(s).GetNumAtoms() > query.GetNumAtoms() for s in decorated["smiles"])
+    distinct = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False,
+                             unique=True)
+    assert distinct["valid"].all() and distinct["smiles"].is_unique and distinct.attrs["drawn"] > 100
+    assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in distinct["smiles"])
