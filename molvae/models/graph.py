@@ -54,8 +54,10 @@ DEFAULTS: dict[str, Any] = {
     "max_atoms": 50,
     "scaffold_orders": 0.5,  # share of training molecules whose decoder steps build their scaffold first
     "action_encoder": False,  # the encoder also reads the decoder's action sequence (bidirectional GRU)
+    "max_ring_size": 0,  # no bond may close a ring of more atoms than this (0: no limit)
 }
 VALENCE_CLASSES = 5  # remaining valence 0..4+ as a decoder feature
+FAR = 10_000  # the distance between atoms not (yet) connected
 Graph = tuple[list[str], list[tuple[int, int, int]]]  # atom types, bonds (i, j, order) with i > j
 
 
@@ -213,6 +215,7 @@ class GraphVAE(MoleculeVAE):
         states = out.gather(1, batch["key_steps"].unsqueeze(-1).expand(-1, -1, out.shape[-1]))
         keys = self._keys(states, types)
         masks, remaining, current = self._teacher_forced_states(targets, types.shape[1])
+        masks.scatter_(-1, targets.clamp(min=0).unsqueeze(-1), True)  # a molecule of the data is never ruled out
         logits = self._logits(out, keys, remaining, current).float().masked_fill(~masks, -torch.inf)
         valid = targets >= 0
         logp = F.log_softmax(logits, dim=-1).gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
@@ -220,7 +223,8 @@ class GraphVAE(MoleculeVAE):
 
     def _teacher_forced_states(self, targets: torch.Tensor, n_max: int):
         """Masks (B, S, K), remaining valences (B, S, N) and the newest atom's (B, S) along given actions."""
-        builder = _GraphBuilder(targets.shape[0], n_max, self.valences, targets.device, self.config["max_atoms"])
+        builder = _GraphBuilder(targets.shape[0], n_max, self.valences, targets.device, self.config["max_atoms"],
+                                max_ring=self.config["max_ring_size"])
         masks, remaining, current = [], [], []
         for s in range(targets.shape[1]):
             masks.append(builder.mask())
@@ -286,7 +290,8 @@ class GraphVAE(MoleculeVAE):
             attachable[:len(scaffold.growable)] = scaffold.growable.to(device)
             forced = scaffold.actions.to(device)
             min_atoms = len(scaffold.growable) + 1  # a decorated scaffold, never the bare one
-        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable, min_atoms)
+        builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable, min_atoms,
+                                self.config["max_ring_size"])
         keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device, dtype=gru.dtype)
         alive = torch.arange(batch, device=device)  # the original rows of the molecules still being built
         inputs = torch.zeros(4, batch, dtype=torch.long, device=device)  # kind, atom, bond, distance
@@ -396,10 +401,14 @@ class _GraphBuilder:
 
     Actions are class indices: 0 stop, 1..T add an atom of type t-1, and T + 1 + 3j + (order - 1)
     bond the newest atom to atom j. Phases: 0 empty, 1 newest atom still needs its first bond,
-    2 open (stop, a new atom or another bond), 3 done."""
+    2 open (stop, a new atom or another bond), 3 done.
+
+    With ``max_ring`` the builder also keeps the bond-path distance between every two atoms, so that a
+    bond closing a ring of more than ``max_ring`` atoms (its partner farther than ``max_ring - 1``
+    bonds from the newest atom) is masked: rings beyond the training data's largest are not built."""
 
     def __init__(self, batch: int, n_max: int, valences: torch.Tensor, device: torch.device, atom_limit: int,
-                 attachable: torch.Tensor | None = None, min_atoms: int = 0):
+                 attachable: torch.Tensor | None = None, min_atoms: int = 0, max_ring: int = 0):
         self.n_max, self.valences, self.n_types = n_max, valences, len(valences)
         self.atom_limit = atom_limit  # the model's maximum; n_max (tensor width) may be a batch's largest molecule
         self.min_atoms = min_atoms    # no stop before this many atoms
@@ -414,6 +423,10 @@ class _GraphBuilder:
         self.rows = torch.arange(batch, device=device)
         self.positions = torch.arange(n_max, device=device)
         self.orders = torch.arange(1, 4, device=device)
+        self.max_ring = max_ring
+        # (B, N, N) bonds on the shortest path between two atoms, FAR when unconnected; only with max_ring
+        self.distance = torch.full((batch, n_max, n_max) if max_ring else (batch, 0, 0), FAR, dtype=torch.int16,
+                                   device=device)
 
     @property
     def done(self) -> torch.Tensor:
@@ -421,7 +434,7 @@ class _GraphBuilder:
 
     def keep(self, rows: torch.Tensor) -> None:
         """Keep only the molecules at ``rows`` (the others have finished)."""
-        for name in ("types", "remaining", "count", "last", "phase"):
+        for name in ("types", "remaining", "count", "last", "phase", "distance"):
             setattr(self, name, getattr(self, name)[rows])
         self.rows = torch.arange(len(rows), device=rows.device)
 
@@ -447,6 +460,9 @@ class _GraphBuilder:
         newest, positions = self.count - 1, self.positions[:width]
         partner_ok = (positions < newest.unsqueeze(1)) & (positions > self.last.unsqueeze(1))
         partner_ok &= (first | open_).unsqueeze(1) & self.attachable[:width]
+        if self.max_ring:  # a partner already connected to the newest atom closes a ring of distance + 1 atoms
+            apart = self.distance[self.rows, newest.clamp(min=0), :width]
+            partner_ok &= (apart < self.max_ring) | (apart == FAR)
         fits = self.orders.view(1, 1, 3) <= torch.minimum(
             self.remaining[:, :width], self.current_remaining().unsqueeze(1)).unsqueeze(-1)
         bonds = (partner_ok.unsqueeze(-1) & fits).flatten(1)
@@ -466,8 +482,36 @@ class _GraphBuilder:
         newest = (self.count - 1).clamp(min=0)
         self.remaining[self.rows, j] -= torch.where(bond, order, 0)
         self.remaining[self.rows, newest] -= torch.where(bond, order, 0)
+        if self.max_ring:
+            self._update_distances(add, bond, slot, newest, j)
         self.last = torch.where(bond, j, torch.where(add, -1, self.last))
         self.count = self.count + add.long()
         self.phase = torch.where(add, torch.where(self.count >= 2, 1, 2), self.phase)
         self.phase = torch.where(bond, 2, self.phase)
         self.phase = torch.where(stop, 3, self.phase)
+
+    def _update_distances(self, add: torch.Tensor, bond: torch.Tensor, slot: torch.Tensor, newest: torch.Tensor,
+                          j: torch.Tensor) -> None:
+        """Shortest bond-path distances after this step (called before the phases move on).
+
+        A new atom is at 0 from itself. The newest atom's first bond joins it to the graph through j,
+        so its distances are j's plus one; a later bond i–j closes a ring and shortens every path that
+        can go through it (d(a, b) ≤ d(a, i) + 1 + d(j, b) and the reverse), the only full update."""
+        rows = add.nonzero().squeeze(1)
+        self.distance[rows, slot[rows], slot[rows]] = 0
+        width = int(self.count.max())
+        rows = (bond & (self.phase == 1)).nonzero().squeeze(1)
+        if len(rows):
+            i = newest[rows]
+            via = (self.distance[rows, j[rows], :width] + 1).clamp(max=FAR)
+            via[torch.arange(len(rows), device=via.device), i] = 0
+            self.distance[rows, i, :width] = via
+            self.distance[rows, :width, i] = via
+        rows = (bond & (self.phase == 2)).nonzero().squeeze(1)
+        if len(rows):
+            d = self.distance[rows, :width, :width].int()
+            picked = torch.arange(len(rows), device=d.device)
+            from_i, from_j = d[picked, newest[rows]], d[picked, j[rows]]
+            through = torch.minimum(from_i.unsqueeze(2) + 1 + from_j.unsqueeze(1),
+                                    from_j.unsqueeze(2) + 1 + from_i.unsqueeze(1))
+            self.distance[rows, :width, :width] = torch.minimum(d, through).clamp(max=FAR).to(torch.int16)

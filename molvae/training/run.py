@@ -89,7 +89,8 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     With ``resume``, the run's own ``config.json`` and ``last.pt`` are used: the same data, split,
     vocabulary, weights and settings, continued with the TrainConfig fields in ``changes`` (bounds,
     patience, device; recorded in ``config.json`` and logged) or, when ``train_config`` is given
-    instead, with its bounds.
+    instead, with its bounds; of ``model_config`` only the graph decoder's ring limit
+    (``max_ring_size``) may change.
     With ``init_from`` (a checkpoint, e.g. the bundled model), training starts from that model's
     weights, architecture, vocabulary and conditions with a fresh optimiser: fine-tuning. Molecules
     with a token outside its vocabulary are rejected. With ``property_head`` (built-in properties or
@@ -105,6 +106,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     if resume:
         run = RunConfig.from_dict(json.loads(_read_text(run_dir / "config.json")))
         run.train = _resumed_settings(run.train, changes if changes is not None else _bounds(train_config))
+        run.model_config = _resumed_model(run.model_config, model_config)
     elif start:
         if start["model_name"] == PropertyHeadVAE.model_name:
             raise MolvaeError("fine-tuning a model with a property head is not supported; start from its base model")
@@ -118,8 +120,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
             raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
         run = RunConfig(data=str(data), model=model, model_config=dict(model_config or {}),
                         conditions=list(conditions or []), labels=list(labels or []), **common)
-    if run.model_config.get("action_encoder") and run.model != GraphVAE.model_name:
-        raise MolvaeError("--action-encoder is an option of the graph model (--model graph)")
+    _check_graph_options(run.model, run.model_config)
     config = run.train
     seed_everything(config.seed)
     path = resolve_data_path(run.data)
@@ -173,8 +174,30 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     return summary
 
 
-# training-time settings, and the graph encoder's action reader, which starts without a say in q(z|G)
-FINE_TUNABLE = ("word_dropout", "prior", "prior_components", "action_encoder")
+# training-time settings, the graph encoder's action reader, which starts without a say in q(z|G), and
+# the graph decoder's ring limit, which only masks actions
+FINE_TUNABLE = ("word_dropout", "prior", "prior_components", "action_encoder", "max_ring_size")
+CHANGEABLE_MODEL_ON_RESUME = ("max_ring_size",)
+
+
+def _check_graph_options(model: str, model_config: dict) -> None:
+    """The graph model's own options are refused for other models; a ring limit must allow rings."""
+    for key in ("action_encoder", "max_ring_size"):
+        if model_config.get(key) and model != GraphVAE.model_name:
+            raise MolvaeError(f"{_option(key)} is an option of the graph model (--model graph)")
+    ring = model_config.get("max_ring_size") or 0
+    if ring < 0 or 0 < ring < 3:
+        raise MolvaeError(f"--max-ring-size must be 0 (no limit) or at least 3 atoms, got {ring}")
+
+
+def _resumed_model(kept: dict, model_config: dict | None) -> dict:
+    """The run's model settings with the ones a resumed run may change (the ring limit), logged."""
+    new = {k: v for k, v in (model_config or {}).items() if k in CHANGEABLE_MODEL_ON_RESUME}
+    changed = {k: (kept.get(k, 0), v) for k, v in new.items() if kept.get(k, 0) != v}
+    if changed:
+        log.info("resuming with a changed model setting: %s",
+                 ", ".join(f"{k} {old} -> {value}" for k, (old, value) in changed.items()))
+    return {**kept, **new}
 
 
 def _fine_tuning_config(start: dict, model_config: dict | None) -> dict:

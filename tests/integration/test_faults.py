@@ -217,6 +217,26 @@ def test_resume_keeps_the_settings_not_given_again(small_data, tmp_path, capsys,
     assert len(err) == 1 and "--latent-dim, --lr cannot change when resuming" in err[0]
 
 
+def test_a_resumed_graph_run_may_take_a_ring_limit_and_bad_limits_are_refused(small_data, tmp_path, capsys,
+                                                                              caplog):
+    run = tmp_path / "run"
+    graph = ["--model", "graph", "--embed-dim", "16", "--encoder-hidden", "32", "--decoder-hidden", "48",
+             "--latent-dim", "8", "--batch-size", "16", "--no-amp", "--no-progress"]
+    assert main(["-q", "train", "--data", str(small_data), "-o", str(run), *graph, "--max-steps", "2"]) == 0
+    assert read_checkpoint(run / "last.pt")["config"]["max_ring_size"] == 0
+    caplog.set_level("INFO")
+    assert main(["train", "-o", str(run), "--resume", "--max-ring-size", "7", "--max-steps", "4", "--no-progress"]) == 0
+    assert read_checkpoint(run / "last.pt")["config"]["max_ring_size"] == 7
+    assert any("max_ring_size 0 -> 7" in r.message for r in caplog.records)
+    capsys.readouterr()
+    for words, message in ((["--model", "graph", "--max-ring-size", "2"], "at least 3 atoms"),
+                           (["--max-ring-size", "7"], "option of the graph model")):
+        assert main(["train", "--data", str(small_data), "-o", str(tmp_path / "bad"), *words]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_kill_during_sampling_leaves_no_partial_output(tiny_run, tmp_path):
     out = tmp_path / "out.csv"
     out.write_text("smiles\nCCO\n")

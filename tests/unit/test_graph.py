@@ -83,6 +83,44 @@ def test_an_untrained_model_samples_only_valid_molecules():
     assert frame["smiles"].str.len().min() > 0
 
 
+def largest_ring(smiles: str) -> int:
+    mol = Chem.MolFromSmiles(smiles)
+    return max((len(ring) for ring in mol.GetRingInfo().AtomRings()), default=0)
+
+
+def test_a_ring_limit_stops_the_decoder_closing_larger_rings():
+    types = ["C", "N", "O"]
+    largest = {}
+    for limit in (0, 4):
+        torch.manual_seed(0)
+        model = GraphVAE({**SMALL, "max_atoms": 24, "max_ring_size": limit}, types).eval()
+        frame = molvae.sample(model, 600, seed=1, temperature=2.0, properties=False)  # hot: more rings
+        assert frame["valid"].all()
+        largest[limit] = frame["smiles"].map(largest_ring)
+    assert (largest[0] > 4).sum() >= 5 and largest[4].max() == 4
+
+
+@pytest.mark.parametrize("smiles", ["C1CCC2CCCCC2C1", "CC12CCC(CC1)C(=O)N2", "O=C(NC1CCCC1)c1ccc2[nH]ccc2c1"])
+def test_the_builder_tracks_bond_path_distances_as_rdkit_counts_them(smiles):
+    from molvae.models.graph import _GraphBuilder
+
+    model = GraphVAE({**SMALL, "max_ring_size": 7}, ["C", "N", "O"])
+    mol = parse_smiles(smiles)
+    graph = graph_from_smiles(smiles)
+    targets = torch.as_tensor(model.featurizer.featurize(smiles).steps[:, 0].astype("int64"))
+    builder = _GraphBuilder(1, graph.num_atoms, model.valences, torch.device("cpu"), 50, max_ring=7)
+    for action in targets:
+        builder.apply(action.view(1), torch.tensor([True]))
+    expected = torch.as_tensor(Chem.GetDistanceMatrix(mol)[graph.order][:, graph.order]).to(torch.int16)
+    assert torch.equal(builder.distance[0], expected)
+
+
+def test_a_molecule_beyond_the_ring_limit_keeps_a_finite_likelihood():
+    model = GraphVAE({**SMALL, "max_ring_size": 7}, ["C", "N", "O"]).eval()
+    batch = model.featurizer.collate([model.featurizer.featurize(s) for s in ("C1CCCCCCC1", "C1CCCCC1")], None)
+    assert torch.isfinite(model.log_likelihood(batch, torch.zeros(2, SMALL["latent_dim"]))).all()
+
+
 @pytest.mark.parametrize("action_encoder", [False, True])  # the actions follow the canonical order
 def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles, action_encoder):
     torch.manual_seed(0)
