@@ -37,7 +37,7 @@ valence-masked action decoder 384, z 64), half of its molecules generated scaffo
 trains from scratch with the SMILES phase 1 recipe (β 0.5, free bits 0.1, lr 1e-3 → 5e-5) over a
 cosine schedule of 80,000 steps (20.5 M molecules). From step 31,511 on (2026-12-07) its decoder may
 not close a ring of more than 7 atoms (``--max-ring-size 7``: the MOSES training split has none, and
-9 % of its samples had one); the mask came in on a resume, so the optimiser and schedule run on.
+8 % of the shipped samples had one); the mask came in on a resume, so the optimiser and schedule run on.
 
 A new phase starts when ``last.pt`` is absent.
 """
