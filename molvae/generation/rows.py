@@ -19,7 +19,7 @@ import pandas as pd
 from molvae.chem.molecules import Validation, validate, validate_molecule
 from molvae.chem.properties import load_property_tables, molecule_properties
 from molvae.errors import match_name
-from molvae.parallel import worker_context
+from molvae.parallel import worker_context, yield_to_decoding
 from molvae.representations import get_representation
 from molvae.representations.graph import mol_from_text
 
@@ -68,7 +68,7 @@ class RowBuilder:
         self.pool = None
         if self.workers > 1:
             load_property_tables(self.names)  # once, before the workers are forked
-            self.pool = worker_context().Pool(self.workers)
+            self.pool = worker_context().Pool(self.workers, initializer=yield_to_decoding)
         self.raws: list[str] = []
         self.rows: dict[str, Row] = {}
         self.pending: list = []

@@ -179,26 +179,18 @@ class GraphVAE(MoleculeVAE):
     def _embed_inputs(self, kind, atom, bond, distance) -> torch.Tensor:
         return self.input_kind(kind) + self.input_atom(atom) + self.input_bond(bond) + self.input_distance(distance)
 
-    def _keys(self, states: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
-        return self.key_state(states) + self.key_atom(types.clamp(min=0))
 
     def _logits(self, out: torch.Tensor, keys: torch.Tensor, remaining: torch.Tensor,
                 current: torch.Tensor) -> torch.Tensor:
         """Unmasked logits [stop, atom types, (partner j, order) pairs] for decoder outputs.
 
-        ``out`` (..., H); ``keys`` (B, N, K); ``remaining`` (..., N) and ``current`` (...) remaining
-        valences of the atoms and of the newest atom; leading dims are (B,) or (B, S)."""
+        ``out`` (B, S, H); ``keys`` (B, N, K); ``remaining`` (B, S, N) and ``current`` (B, S) remaining
+        valences of the atoms and of the newest atom. Decoding computes the same with
+        :class:`_DecodingHeads`."""
         out = out + self.current_valence(current.clamp(0, VALENCE_CLASSES - 1)).to(out.dtype)
-        actions = self.action_head(out)
-        query = self.query(out).unflatten(-1, (3, -1))                        # (..., 3, K)
-        if query.dim() == 3:
-            pair = torch.einsum("brk,bnk->bnr", query, keys)
-        else:
-            pair = torch.einsum("bsrk,bnk->bsnr", query, keys)
-        by_valence = torch.einsum("...rk,vk->...vr", query, self.key_valence.weight)  # (..., V, 3)
-        index = remaining.clamp(0, VALENCE_CLASSES - 1).unsqueeze(-1).expand(*remaining.shape, 3)
-        pair = pair + by_valence.gather(-2, index)
-        return torch.cat([actions, pair.flatten(-2)], dim=-1)
+        query = self.query(out).unflatten(-1, (3, -1))                        # (B, S, 3, K)
+        pair = torch.einsum("bsrk,bnk->bsnr", query, keys)
+        return torch.cat([self.action_head(out), pointer_logits(pair, query, self.key_valence.weight, remaining)], -1)
 
     def log_likelihood(self, batch: dict[str, torch.Tensor], z: torch.Tensor) -> torch.Tensor:
         steps, types = batch["steps"], batch["types"]
@@ -213,7 +205,7 @@ class GraphVAE(MoleculeVAE):
         inputs = torch.cat([inputs, zc.unsqueeze(1).expand(-1, inputs.shape[1], -1).to(inputs.dtype)], dim=-1)
         out, _ = self.decoder_rnn(inputs, self._initial_hidden(zc))
         states = out.gather(1, batch["key_steps"].unsqueeze(-1).expand(-1, -1, out.shape[-1]))
-        keys = self._keys(states, types)
+        keys = self.key_state(states) + self.key_atom(types.clamp(min=0))
         masks, remaining, current = self._teacher_forced_states(targets, types.shape[1])
         masks.scatter_(-1, targets.clamp(min=0).unsqueeze(-1), True)  # a molecule of the data is never ruled out
         logits = self._logits(out, keys, remaining, current).float().masked_fill(~masks, -torch.inf)
@@ -293,20 +285,23 @@ class GraphVAE(MoleculeVAE):
         builder = _GraphBuilder(batch, n_max, self.valences, device, n_max, attachable, min_atoms,
                                 self.config["max_ring_size"])
         keys = torch.zeros(batch, n_max, self.config["key_dim"], device=device, dtype=gru.dtype)
+        heads = _DecodingHeads(self, gru)
         alive = torch.arange(batch, device=device)  # the original rows of the molecules still being built
         inputs = torch.zeros(4, batch, dtype=torch.long, device=device)  # kind, atom, bond, distance
         added_atom = torch.zeros(batch, dtype=torch.bool, device=device)
         max_steps = n_max * 4
         history = torch.full((batch, max_steps), -1, dtype=torch.long, device=device)
         for step in range(max_steps):
-            out = gru(input_gates[combined_index(embeddings, inputs)], hidden)
-            newest = (builder.count - 1).clamp(min=0)
-            fresh = self._keys(out, builder.types[builder.rows, newest]).to(gru.dtype)
-            keys[builder.rows, newest] = torch.where(added_atom.unsqueeze(-1), fresh, keys[builder.rows, newest])
+            out = gru(input_gates.index_select(0, combined_index(embeddings, inputs)), hidden)
+            actions, query, state_keys = heads(out, builder.current_remaining())
+            rows = added_atom.nonzero().squeeze(1)  # an atom read at this step gets its key now
+            newest = builder.count[rows] - 1
+            keys[rows, newest] = state_keys[rows] + heads.key_atom.index_select(0, builder.types[rows, newest])
             if step < len(forced):
                 action = forced[step].expand(len(alive))
             else:
-                action = self._choose(out, keys, builder, temperature, greedy, generator)
+                action = self._choose(actions, heads.pointers(query, keys, builder), builder, temperature, greedy,
+                                      generator)
             inputs = torch.stack(self._previous_inputs(builder, action, builder.partner(action)))
             builder.apply(action, torch.ones_like(added_atom))
             added_atom = builder.is_atom(action)
@@ -322,15 +317,14 @@ class GraphVAE(MoleculeVAE):
                 builder.keep(keep)
         return self._graphs(history.cpu().numpy())
 
-    def _choose(self, out: torch.Tensor, keys: torch.Tensor, builder: _GraphBuilder, temperature: float,
+    @staticmethod
+    def _choose(actions: torch.Tensor, pointers: torch.Tensor, builder: _GraphBuilder, temperature: float,
                 greedy: bool, generator: torch.Generator | None) -> torch.Tensor:
-        """The next action of every molecule: the most likely allowed one, or one drawn at ``temperature``.
-
-        Only the atoms built so far can be bond partners, so the pointer scores and masks cover the
-        first ``count.max()`` atoms rather than the model's atom limit."""
-        width = max(int(builder.count.max()), 1)
-        logits = self._logits(out, keys[:, :width], builder.remaining[:, :width], builder.current_remaining())
-        logits = logits.float().masked_fill(~builder.mask(width), -torch.inf)
+        """The next action of every molecule from its action and pointer logits (the pointers cover the
+        first ``count.max()`` atoms, see :meth:`_DecodingHeads.pointers`): the most likely allowed one,
+        or one drawn at ``temperature``."""
+        logits = torch.cat([actions, pointers], dim=-1).float()
+        logits = logits.masked_fill_(~builder.mask(pointers.shape[1] // 3), -torch.inf)
         if greedy or temperature <= 0:
             return logits.argmax(-1)
         return draw(F.softmax(logits / temperature, dim=-1), generator)
@@ -379,6 +373,55 @@ class GraphVAE(MoleculeVAE):
     def to_smiles(self, raw: str) -> str:
         mol = mol_from_text(raw)
         return Chem.MolToSmiles(mol) if mol is not None else ""
+
+
+def pointer_logits(pair: torch.Tensor, query: torch.Tensor, key_valence: torch.Tensor,
+                   remaining: torch.Tensor) -> torch.Tensor:
+    """Logits of bonding the newest atom to each earlier atom j with order 1-3, flattened (..., 3N):
+    the query–key products ``pair`` (..., N, 3) plus the query's affinity to j's remaining valence
+    (``key_valence`` (V, K) embeds remaining valence classes; ``query`` (..., 3, K), ``remaining`` (..., N))."""
+    by_valence = torch.einsum("...rk,vk->...vr", query, key_valence.to(query.dtype))  # (..., V, 3)
+    index = remaining.clamp(0, VALENCE_CLASSES - 1).unsqueeze(-1).expand(*remaining.shape, 3)
+    return (pair + by_valence.gather(-2, index)).flatten(-2)
+
+
+class _DecodingHeads:
+    """The decoder's output heads as decoding runs them, with the constant work done once per batch.
+
+    The action, query and key-state projections of the GRU output are one matrix product; the newest
+    atom's remaining-valence embedding, which :meth:`GraphVAE._logits` adds to the output before the
+    action and query heads, enters as a per-valence table of those heads' outputs (a linear layer of a
+    sum is the sum of its parts). The same values as ``_logits`` up to rounding, in the decoding
+    GRU's precision."""
+
+    def __init__(self, model: GraphVAE, gru: DecoderGRU):
+        heads = (model.action_head, model.query, model.key_state)
+        self.sizes = [head.out_features for head in heads]
+        self.weight = gru.cast(torch.cat([head.weight for head in heads]))
+        self.bias = gru.cast(torch.cat([head.bias for head in heads]))
+        valence = model.current_valence.weight
+        self.by_current = gru.cast(torch.cat([F.linear(valence, model.action_head.weight),
+                                              F.linear(valence, model.query.weight)], dim=1))
+        self.key_atom, self.key_valence = gru.cast(model.key_atom.weight), gru.cast(model.key_valence.weight)
+        self.no_autocast = gru.no_autocast
+
+    def __call__(self, out: torch.Tensor, current: torch.Tensor):
+        """Action logits (B, 1 + T), pointer queries (B, 3, K) and key states (B, K) of outputs ``out``
+        (B, H) whose newest atoms have ``current`` remaining valence."""
+        with self.no_autocast:
+            projected = F.linear(out, self.weight, self.bias)
+            actions, query, key_states = projected.split(self.sizes, dim=-1)
+            shift = self.by_current.index_select(0, current.clamp(0, VALENCE_CLASSES - 1))
+            actions = actions + shift[:, :self.sizes[0]]
+            query = (query + shift[:, self.sizes[0]:]).unflatten(-1, (3, -1))
+        return actions, query, key_states
+
+    def pointers(self, query: torch.Tensor, keys: torch.Tensor, builder: _GraphBuilder) -> torch.Tensor:
+        """Pointer logits (B, 3 W) over the first W = ``count.max()`` atoms, the only possible partners."""
+        width = max(int(builder.count.max()), 1)
+        with self.no_autocast:
+            pair = torch.bmm(keys[:, :width], query.transpose(1, 2))  # (B, W, 3)
+            return pointer_logits(pair, query, self.key_valence, builder.remaining[:, :width])
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ class _DecoderStep:
 
     def __call__(self, token: torch.Tensor, hidden: list[torch.Tensor]) -> torch.Tensor:
         """Advance ``hidden`` in place by one token and return the next token's logits (float32)."""
-        state = self.gru(self.token_gates[token], hidden)
+        state = self.gru(self.token_gates.index_select(0, token), hidden)
         with self.gru.no_autocast:
             logits = F.linear(state, *self.output).float()
         logits[:, self.banned] = -float("inf")

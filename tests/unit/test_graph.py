@@ -121,6 +121,27 @@ def test_a_molecule_beyond_the_ring_limit_keeps_a_finite_likelihood():
     assert torch.isfinite(model.log_likelihood(batch, torch.zeros(2, SMALL["latent_dim"]))).all()
 
 
+def test_decoding_heads_score_actions_as_the_training_likelihood_does():
+    """Decoding folds the heads into one product and per-valence tables; the logits must not change."""
+    from molvae.models.graph import _DecodingHeads, _GraphBuilder
+    from molvae.models.recurrent import DecoderGRU
+
+    torch.manual_seed(0)
+    model = GraphVAE({**SMALL, "max_ring_size": 7}, ["C", "N", "O"]).eval()
+    targets = torch.as_tensor(model.featurizer.featurize("O=C(NC1CCCC1)c1ccccc1").steps[:, 0].astype("int64"))
+    builder = _GraphBuilder(1, 16, model.valences, torch.device("cpu"), 16, max_ring=7)
+    for action in targets[:15]:  # midway: atoms of several remaining valences, a ring closed
+        builder.apply(action.view(1), torch.tensor([True]))
+    out, keys = torch.randn(1, SMALL["decoder_hidden"]), torch.randn(1, 16, SMALL["key_dim"])
+    with torch.no_grad():
+        heads = _DecodingHeads(model, DecoderGRU(model.decoder_rnn, torch.zeros(1, SMALL["latent_dim"]), 16))
+        actions, query, key_states = heads(out, builder.current_remaining())
+        decoding = torch.cat([actions, heads.pointers(query, keys, builder)], dim=-1)
+        training = model._logits(out[:, None], keys, builder.remaining[:, None], builder.current_remaining()[:, None])
+        assert torch.allclose(decoding, training[0, :, :decoding.shape[1]], atol=1e-5)
+        assert torch.allclose(key_states, model.key_state(out), atol=1e-6)
+
+
 @pytest.mark.parametrize("action_encoder", [False, True])  # the actions follow the canonical order
 def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles, action_encoder):
     torch.manual_seed(0)
