@@ -9,8 +9,9 @@ the same number without a scaffold, and reports:
 - the share of returned molecules that contain the scaffold (RDKit substructure match, the scaffold
   as query), validity, and the draws needed (``raw_kept``: returned / decoded);
 - uniqueness within the scaffold's samples and novelty against the MOSES training split, for
-  independent draws and for ``unique=True`` (repeats re-drawn, bounded; ``with_unique``, with the
-  draws that took in ``raw_kept`` and its SNN);
+  independent draws (``unique=False``, the model's own variety) and for ``unique=True`` (repeats
+  re-drawn, bounded; the default with a scaffold; ``with_unique``, with the draws that took in
+  ``raw_kept`` and its SNN);
 - SNN: mean over samples of the highest Tanimoto similarity (Morgan r2, 2048 bits) to the real
   scaffold-test molecules with that scaffold, for decorated and for unconstrained samples;
 - property distance: |mean − real mean| of logP, QED, SA and MW, for decorated and unconstrained.
@@ -86,8 +87,9 @@ def share_of(decorated: pd.DataFrame, query: Chem.Mol, train: set[str]) -> dict:
 
 
 def score_scaffold(model, scaffold: str, real: list[str], n: int, seed: int, train: set[str]) -> dict:
-    """One scaffold: independent decorations, distinct ones (``unique=True``) and unconstrained samples."""
-    decorated = molvae.sample(model, n, seed=seed, scaffold=scaffold, properties=False)
+    """One scaffold: independent decorations (``unique=False``: the model's own variety), distinct ones
+    (``unique=True``, what ``molvae.sample`` returns by default with a scaffold) and unconstrained samples."""
+    decorated = molvae.sample(model, n, seed=seed, scaffold=scaffold, properties=False, unique=False)
     distinct = molvae.sample(model, n, seed=seed, scaffold=scaffold, properties=False, unique=True)
     free = molvae.sample(model, n, seed=seed, properties=False)
     query = Chem.MolFromSmiles(scaffold)

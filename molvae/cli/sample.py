@@ -52,9 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "[*] atoms mark where it may grow (default: any atom with free valence)")
     p.add_argument("--novel-only", action="store_true",
                    help="re-draw molecules the model was trained on, as invalid ones are (bounded)")
-    p.add_argument("--unique", action="store_true",
+    p.add_argument("--unique", action=argparse.BooleanOptionalAction, default=None,
                    help="re-draw molecules already in the table, as invalid ones are (bounded), so that every row "
-                        "is a different molecule")
+                        "is a different molecule (default: on with --scaffold, else off)")
     p.add_argument("--train", metavar="FILE",
                    help="the model's training molecules (a file or 'moses'), for the novel column and "
                         "--novel-only (default: those its checkpoint records)")

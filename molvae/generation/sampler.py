@@ -30,7 +30,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
            max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
            precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True,
            scaffold: str | None = None, novel_only: bool = False, train: str | Path | None = None,
-           unique: bool = False) -> pd.DataFrame:
+           unique: bool | None = None) -> pd.DataFrame:
     """Draw ``n`` molecules from the prior, validated and canonicalised by RDKit.
 
     With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
@@ -66,8 +66,9 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     (bounded the same way; rows still not new after that stay, flagged ``novel = False``).
 
     ``unique`` re-draws a molecule already in the table the same way, so that the rows are distinct
-    molecules (what a chemist decorating a scaffold wants); duplicates still left when the draws run
-    out stay. Without it the rows are independent draws, as distribution benchmarks need.
+    molecules; duplicates still left when the draws run out stay. The default (None) is True with a
+    ``scaffold`` (a chemist decorating a scaffold wants that many different decorations) and False
+    otherwise: independent draws, as distribution benchmarks need.
     """
     model = resolve_model(model, device)
     if n <= 0:
@@ -77,6 +78,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     conditions = dict(conditions or {})
     conditions = model.conditions.check_names(conditions)
     constraint = model.scaffold_constraint(scaffold) if scaffold is not None else None
+    unique = constraint is not None if unique is None else unique
     known = require_training_molecules(model, train) if novel_only else training_molecules(model, train)
     generator, decoding_generator = seeded_generator(seed), seeded_generator(seed, model.device)
     source = sampling_prior(model, prior)

@@ -151,6 +151,17 @@ def test_bad_scaffolds_are_one_line_errors_and_write_nothing(graph_run, tmp_path
         sample(load_model(graph_run["model"]), 5, scaffold=scaffold)
 
 
+def test_scaffold_decorations_are_distinct_unless_independent_draws_are_asked_for(graph_run, tmp_path):
+    out = tmp_path / "s.csv"
+    command = ["sample", "-n", "60", "-o", str(out), "--model", graph_run["model"], "--scaffold", "[*]c1ccncc1",
+               "--seed", "0", "--no-properties"]
+    assert main([*command, "--no-unique"]) == 0
+    assert pd.read_csv(out, keep_default_na=False)["smiles"].duplicated().sum() >= 3  # a small space repeats
+    assert main(command) == 0
+    distinct = pd.read_csv(out, keep_default_na=False)
+    assert len(distinct) == 60 and distinct["valid"].all() and distinct["smiles"].is_unique
+
+
 def test_a_sequence_model_refuses_a_scaffold_and_points_to_the_graph_model(tiny_run, tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["sample", "-n", "5", "-o", str(out), "--model", tiny_run["model"], "--scaffold", "c1ccccc1"]) == 2

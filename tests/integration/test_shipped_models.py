@@ -43,12 +43,12 @@ def test_the_graph_model_is_valid_without_redraws_and_decorates_a_held_out_scaff
     frame = molvae.sample(model, 300, seed=1, redraw_invalid=False, properties=["QED"])
     assert frame["valid"].all() and frame.attrs["raw_validity"] == 1.0 and "novel" in frame
     scaffold = "O=C(NC1CCCC1)c1ccc2[nH]ccc2c1"
-    decorated = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False)
+    decorated = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False,
+                              unique=False)
     query = Chem.MolFromSmiles(scaffold)
-    assert decorated["valid"].all() and decorated["smiles"].nunique() >= 60  # the target (90 %) is benchmarked
+    assert decorated["valid"].all() and decorated["smiles"].nunique() >= 60  # the model's variety is benchmarked
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in decorated["smiles"])
     assert all(Chem.MolFromSmiles(s).GetNumAtoms() > query.GetNumAtoms() for s in decorated["smiles"])
-    distinct = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False,
-                             unique=True)
-    assert distinct["valid"].all() and distinct["smiles"].is_unique and distinct.attrs["drawn"] > 100
+    distinct = molvae.sample(model, 100, seed=2, scaffold=scaffold, conditions={"logP": 3.0}, properties=False)
+    assert distinct["valid"].all() and distinct["smiles"].is_unique and distinct.attrs["drawn"] > 100  # by default
     assert all(Chem.MolFromSmiles(s).HasSubstructMatch(query) for s in distinct["smiles"])
