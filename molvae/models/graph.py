@@ -179,7 +179,6 @@ class GraphVAE(MoleculeVAE):
     def _embed_inputs(self, kind, atom, bond, distance) -> torch.Tensor:
         return self.input_kind(kind) + self.input_atom(atom) + self.input_bond(bond) + self.input_distance(distance)
 
-
     def _logits(self, out: torch.Tensor, keys: torch.Tensor, remaining: torch.Tensor,
                 current: torch.Tensor) -> torch.Tensor:
         """Unmasked logits [stop, atom types, (partner j, order) pairs] for decoder outputs.
