@@ -134,7 +134,8 @@ def test_decoding_heads_score_actions_as_the_training_likelihood_does():
         builder.apply(action.view(1), torch.tensor([True]))
     out, keys = torch.randn(1, SMALL["decoder_hidden"]), torch.randn(1, 16, SMALL["key_dim"])
     with torch.no_grad():
-        heads = _DecodingHeads(model, DecoderGRU(model.decoder_rnn, torch.zeros(1, SMALL["latent_dim"]), 16))
+        gru = DecoderGRU(model.decoder_rnn, torch.zeros(1, SMALL["latent_dim"]), SMALL["embed_dim"])
+        heads = _DecodingHeads(model, gru)
         actions, query, key_states = heads(out, builder.current_remaining())
         decoding = torch.cat([actions, heads.pointers(query, keys, builder)], dim=-1)
         training = model._logits(out[:, None], keys, builder.remaining[:, None], builder.current_remaining()[:, None])
