@@ -25,7 +25,7 @@ from rdkit import Chem
 
 from molvae.chem.molecules import parse_smiles
 from molvae.errors import InvalidMoleculeError
-from molvae.representations.graph import MolGraph, graph_from_mol
+from molvae.representations.graph import MolGraph, encoder_graph, graph_from_mol
 
 MAX_REL = 16        # atom-index distances (new atom - partner) above this share one embedding
 
@@ -42,7 +42,7 @@ class GraphItem:
     key_steps: np.ndarray       # (n,) decoder step whose output describes atom i (the step after it was added)
 
     def __len__(self) -> int:
-        return len(self.types)
+        return len(self.atom_features)
 
 
 class GraphFeaturizer:
@@ -85,10 +85,22 @@ class GraphFeaturizer:
         return GraphTable.concatenate(tables)
 
     def featurize(self, smiles: str) -> GraphItem:
+        return self.featurize_mol(self._parse(smiles), source=smiles)
+
+    def encoder_item(self, smiles: str) -> GraphItem:
+        """What the encoder reads of :meth:`featurize` (atoms and bonds; no decoder steps), at about a
+        third of its cost: for encoding with a model whose encoder does not read the actions."""
+        graph, _ = encoder_graph(self._parse(smiles))
+        empty = np.zeros(0, dtype=np.int16)
+        return GraphItem(self._typed_atoms(graph, smiles)[0], graph.bonds, graph.bond_features,
+                         np.zeros((0, 5), dtype=np.int16), empty, empty)
+
+    @staticmethod
+    def _parse(smiles: str) -> Chem.Mol:
         mol = parse_smiles(smiles)
         if mol is None:
             raise InvalidMoleculeError(f"RDKit could not parse or sanitise {smiles!r}")
-        return self.featurize_mol(mol, source=smiles)
+        return mol
 
     def featurize_mol(self, mol, source: str = "") -> GraphItem:
         """The item for an RDKit molecule, keeping its atom numbering for the encoder."""
@@ -96,6 +108,14 @@ class GraphFeaturizer:
 
     def featurize_graph(self, graph: MolGraph, source: str = "") -> GraphItem:
         """Map atom types to the model's vocabulary and lay out the decoder's teacher-forcing steps."""
+        atoms, index = self._typed_atoms(graph, source)
+        types = np.array([index[a] for a in graph.order], dtype=np.int16)
+        steps, key_steps = self._steps(graph.actions, types)
+        return GraphItem(atoms, graph.bonds, graph.bond_features, steps, types, key_steps)
+
+    def _typed_atoms(self, graph: MolGraph, source: str) -> tuple[np.ndarray, list[int]]:
+        """The atom features with the model's type index in the first column, and those indices; an
+        error for a molecule above the atom limit or with a type outside the vocabulary."""
         if graph.num_atoms > self.max_atoms:
             raise InvalidMoleculeError(f"{source or 'molecule'} has {graph.num_atoms} atoms; this model builds at "
                                        f"most {self.max_atoms}")
@@ -108,9 +128,7 @@ class GraphFeaturizer:
             index.append(self.type_index[token])
         atoms = graph.atom_features.astype(np.int16)
         atoms[:, 0] = index
-        types = np.array([index[a] for a in graph.order], dtype=np.int16)
-        steps, key_steps = self._steps(graph.actions, types)
-        return GraphItem(atoms, graph.bonds, graph.bond_features, steps, types, key_steps)
+        return atoms, index
 
     def _steps(self, actions, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per step: the target class, and the embedding indices of the previous action (the input)."""

@@ -59,7 +59,7 @@ def encode_with_conditions(model: ModelArg, smiles: Sequence[str], conditions: M
             checked = Validation(s, s, bool(s), "empty string") if already_canonical else validate(s)
             if not checked.valid:
                 raise InvalidMoleculeError(f"molecule {i + 1} ({s!r}) is invalid: {checked.reason}")
-            items.append(model.featurizer.featurize(checked.smiles))
+            items.append(model.encoder_item(checked.smiles))
         except InvalidMoleculeError as err:
             if not skip_invalid:
                 raise

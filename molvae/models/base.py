@@ -108,6 +108,11 @@ class MoleculeVAE(nn.Module, ABC):
         device = self.device
         return {k: v if k == "lengths" else v.to(device, non_blocking=True) for k, v in batch.items()}
 
+    def encoder_item(self, smiles: str):
+        """The item of one canonical SMILES that :meth:`encode` needs after collating (the whole
+        training item unless the model can do with less)."""
+        return self.featurizer.featurize(smiles)
+
     @abstractmethod
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters (mu, logvar), each (B, latent_dim)."""

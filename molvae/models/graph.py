@@ -16,7 +16,7 @@ connected molecule that RDKit sanitises, trained or not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ from molvae.core.conditions import ConditionEncoder
 from molvae.errors import MolvaeError
 from molvae.featurizers.graph import MAX_REL, GraphFeaturizer
 from molvae.models.base import MoleculeVAE, draw
-from molvae.models.recurrent import DecoderGRU, combined_index
+from molvae.models.recurrent import DecoderGRU, combined_index, gru_update
 from molvae.representations.graph import (
     ATOM_FEATURES,
     BOND_FEATURES,
@@ -65,6 +65,7 @@ class GraphVAE(MoleculeVAE):
     """Message-passing encoder and valence-masked autoregressive graph decoder."""
 
     model_name = "graph"
+    featurizer: GraphFeaturizer
 
     def __init__(self, config: dict[str, Any], atom_types: list[str], conditions: ConditionEncoder | None = None,
                  valences: list[int] | None = None):
@@ -145,25 +146,54 @@ class GraphVAE(MoleculeVAE):
         return len(self.atom_types)
 
     # ----------------------------------------------------------------- encoder
+    def encoder_item(self, smiles: str):
+        """The encoder's arrays only, unless it reads the decoder's actions (``action_encoder``)."""
+        if self.config["action_encoder"]:
+            return self.featurizer.featurize(smiles)
+        return self.featurizer.encoder_item(smiles)
+
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         atoms, bonds = batch["atom_features"], batch["bond_features"]
         h = sum(emb(atoms[:, k]) for k, emb in enumerate(self.atom_embeddings))
         e = sum(emb(bonds[:, k]) for k, emb in enumerate(self.bond_embeddings))
         src, dst = batch["edge_index"]
         src, dst, e = torch.cat([src, dst]), torch.cat([dst, src]), torch.cat([e, e])  # both directions
-        for message in self.messages:
-            m = F.relu(message(h)[src] + e)  # project atoms, then gather: cheaper than per-bond projections
-            incoming = torch.zeros_like(h).index_add_(0, dst, m)
-            h = self.update(incoming, h)
+        h = self._pass_messages(h, src, dst, e) if torch.is_grad_enabled() else self._pass_messages_fast(h, src, dst, e)
         graphs = batch["types"].shape[0]
         gated = torch.sigmoid(self.readout_gate(h)) * self.readout_value(h)
-        features = torch.zeros(graphs, gated.shape[1], dtype=gated.dtype, device=gated.device)
-        features = self.readout_norm(features.index_add_(0, batch["atom_graph"], gated))
+        features = torch.zeros(graphs, gated.shape[1], dtype=torch.float32, device=gated.device)
+        features = self.readout_norm(features.index_add_(0, batch["atom_graph"], gated.float()))
         if self.config["action_encoder"]:
             features = torch.cat([features, self._read_actions(batch["steps"])], dim=-1)
         if "c" in batch:
             features = torch.cat([features, batch["c"].to(features.dtype)], dim=-1)
         return self.posterior(features)
+
+    def _pass_messages(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        """Atom states after the message-passing layers, over bonds listed in both directions."""
+        for message in self.messages:
+            m = F.relu(message(h)[src] + e)  # project atoms, then gather: cheaper than per-bond projections
+            incoming = torch.zeros_like(h).index_add_(0, dst, m)
+            h = self.update(incoming, h)
+        return h
+
+    def _pass_messages_fast(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
+                            e: torch.Tensor) -> torch.Tensor:
+        """:meth:`_pass_messages` for inference: the same equations, with every tensor in the autocast
+        type when autocast is on (no casts between the layers) and the GRU cell stepped by
+        :func:`gru_update`; about a third of the time in bf16 on a CPU."""
+        kind = h.device.type
+        dtype = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else h.dtype
+        cell = self.update
+        w_ih, b_ih, w_hh, b_hh = (t.to(dtype) for t in (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh))
+        messages = [(layer.weight.to(dtype), layer.bias.to(dtype)) for layer in cast(list[nn.Linear], self.messages)]
+        h, e = h.to(dtype), e.to(dtype)
+        with torch.autocast(kind, enabled=False):
+            for weight, bias in messages:
+                m = F.linear(h, weight, bias).index_select(0, src).add_(e).relu_()
+                incoming = torch.zeros_like(h).index_add_(0, dst, m)
+                h = gru_update(F.linear(incoming, w_ih, b_ih), F.linear(h, w_hh, b_hh), h)
+        return h
 
     def _read_actions(self, steps: torch.Tensor) -> torch.Tensor:
         """Final states (B, hidden) of a bidirectional GRU over the molecule's actions in the decoder's

@@ -66,6 +66,9 @@ class PropertyHeadVAE(MoleculeVAE):
     def featurizer(self) -> Featurizer:  # type: ignore[override]  # the wrapped model's, read-only
         return self.base.featurizer
 
+    def encoder_item(self, smiles: str):
+        return self.base.encoder_item(smiles)
+
     def encode(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.encode(batch)
 

@@ -81,7 +81,8 @@ class MolGraph:
 
     ``atom_features`` (n, 7) and ``bonds``/``bond_features`` (m, 2)/(m, 4) follow the input atom
     order, with the atom type as a string in ``tokens``; ``order`` maps canonical position → input
-    atom, and ``actions`` is the decoder's sequence over the canonical order.
+    atom, and ``actions`` is the decoder's sequence over the canonical order (both empty from
+    :func:`encoder_graph`).
     """
 
     tokens: list[str]
@@ -168,6 +169,18 @@ def graph_from_mol(mol: Chem.Mol, scaffold_first: bool = False, check: bool = Tr
     Raises InvalidMoleculeError naming the atom when an element, charge, isotope or valence is
     outside what the graph decoder can build. ``check=False`` skips rebuilding the molecule from its
     actions to compare hydrogen counts, for molecules already checked (prepared training data)."""
+    graph, kekule = encoder_graph(mol)
+    order = scaffold_first_order(mol) if scaffold_first else canonical_order(mol)
+    actions = _actions(kekule, graph.tokens, order)
+    if check:
+        _check_hydrogens(mol, actions, order)
+    graph.order, graph.actions = order, actions
+    return graph
+
+
+def encoder_graph(mol: Chem.Mol) -> tuple[MolGraph, Chem.Mol]:
+    """What the encoder reads of :func:`graph_from_mol` (atom and bond features; no order, no actions),
+    with the same errors for atoms the decoder could not build, and the kekulised molecule."""
     if mol is None or mol.GetNumAtoms() == 0:
         raise InvalidMoleculeError("empty molecule")
     if len(Chem.GetMolFrags(mol)) > 1:
@@ -192,12 +205,9 @@ def graph_from_mol(mol: Chem.Mol, scaffold_first: bool = False, check: bool = Tr
     atom_features = np.array([(0, atom.GetFormalCharge() + 1, int(atom.GetIsAromatic()), int(atom.IsInRing()),
                                CHIRAL_TAGS.get(atom.GetChiralTag(), 3), min(atom.GetTotalNumHs(), 4),
                                min(atom.GetDegree(), 5)) for atom in mol.GetAtoms()], dtype=np.int8)
-    order = scaffold_first_order(mol) if scaffold_first else canonical_order(mol)
-    actions = _actions(kekule, tokens, order)
-    if check:
-        _check_hydrogens(mol, actions, order)
-    return MolGraph(tokens, atom_features, np.array(bonds, dtype=np.int16).reshape(-1, 2),
-                    np.array(bond_features, dtype=np.int8).reshape(-1, 4), order, actions)
+    graph = MolGraph(tokens, atom_features, np.array(bonds, dtype=np.int16).reshape(-1, 2),
+                     np.array(bond_features, dtype=np.int8).reshape(-1, 4), [], [])
+    return graph, kekule
 
 
 def _actions(kekule: Chem.Mol, tokens: list[str], order: list[int]) -> list[Action]:

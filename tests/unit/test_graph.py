@@ -167,6 +167,24 @@ def test_encoder_output_does_not_depend_on_atom_order(moses_test_smiles, action_
     torch.testing.assert_close(nll, nll2, atol=1e-4, rtol=1e-5)
 
 
+def test_encoding_reads_only_the_encoder_arrays_and_gives_the_training_posterior(moses_test_smiles):
+    torch.manual_seed(0)
+    model = GraphVAE(SMALL, ["C", "N", "O", "F", "S", "Cl", "Br"]).eval()
+    smiles = moses_test_smiles[:30]
+    full = [model.featurizer.featurize(s) for s in smiles]
+    lean = [model.encoder_item(s) for s in smiles]
+    for a, b in zip(full, lean, strict=True):
+        assert (a.atom_features == b.atom_features).all() and (a.bonds == b.bonds).all()
+        assert (a.bond_features == b.bond_features).all() and len(b.steps) == 0
+    training = model.encode(model.featurizer.collate(full, None))  # with gradients: nn.GRUCell
+    with torch.no_grad():
+        inference = model.encode(model.featurizer.collate(lean, None))
+    for x, y in zip(training, inference, strict=True):
+        torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5)
+    mu, _, _ = molvae.encode(model, smiles)
+    torch.testing.assert_close(mu, inference[0], atol=1e-5, rtol=1e-5)
+
+
 def test_atoms_outside_the_model_vocabulary_fail_clearly_at_encode_time():
     model = GraphVAE(SMALL, ["C", "N", "O"])
     with pytest.raises(InvalidMoleculeError, match=r"atom 3 \(S\) of 'CCS' is not in the model's atom vocabulary"):
