@@ -31,7 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, help="output CSV")
     add_model_arguments(p)
     p.add_argument("--seed", type=int, help="random seed (same seed, same molecules)")
-    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1.0)")
+    p.add_argument("--temperature", type=float,
+                   help="softmax temperature (default: the model's own, 1.0 unless it stores another)")
     p.add_argument("--greedy", action="store_true", help="most likely token at each step")
     p.add_argument("--max-length", type=int, help="longest sequence to decode (default: the model's)")
     p.add_argument("--batch-size", type=int, default=1000)
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace) -> None:
         raise MolvaeError("--around samples one molecule's neighbourhood; it cannot be combined with --scaffold, "
                           "--novel-only or --unique")
     source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
+    temperature = model.sampling_temperature if args.temperature is None else args.temperature
+    if not args.around and not args.greedy and temperature != 1:
+        source += f", temperature {temperature:g}"
     if args.scaffold is not None:
         model.scaffold_constraint(args.scaffold)  # a bad scaffold is reported before any work
         source += f", around the scaffold {args.scaffold}"

@@ -61,6 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-ring-size", type=int, metavar="ATOMS",
                    help="graph model: no bond may close a ring of more atoms (0: no limit, the default); e.g. 7 "
                         "for MOSES, whose molecules have no larger ring. May change when resuming or fine-tuning")
+    g.add_argument("--sampling-temperature", type=float, metavar="T",
+                   help="softmax temperature molvae sample uses for this model unless given --temperature "
+                        "(default 1.0; stored with the weights). May change when resuming or fine-tuning")
     g = p.add_argument_group("bounds (whichever comes first)")
     g.add_argument("--epochs", type=int, help=f"(default {TRAIN.epochs})")
     g.add_argument("--max-steps", type=int)
@@ -144,7 +147,7 @@ def run(args: argparse.Namespace) -> None:
                     "decoder_hidden": args.decoder_hidden, "decoder_layers": args.decoder_layers,
                     "word_dropout": args.word_dropout, "max_length": args.max_length, "prior": args.prior,
                     "prior_components": args.prior_components, "action_encoder": args.action_encoder,
-                    "max_ring_size": args.max_ring_size}
+                    "max_ring_size": args.max_ring_size, "sampling_temperature": args.sampling_temperature}
     model_config = {k: v for k, v in model_config.items() if v is not None}  # unset: the model's defaults
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped job saves its last step, as Ctrl-C does
     try:

@@ -45,7 +45,8 @@ class BenchmarkResult:
         q = self.model_metrics
         return "\n".join([
             f"# MOSES benchmark: {self.label}, {self.settings['samples']} samples from the "
-            f"{self.settings['prior']}, seed {self.settings['seed']}", "",
+            f"{self.settings['prior']}{_at_temperature(self.settings.get('temperature', 1.0))}, "
+            f"seed {self.settings['seed']}", "",
             markdown_table(self.metrics, self.label), "",
             markdown_table(self.metrics, self.label, GUACAMOL_COLUMNS, GUACAMOL_BASELINES, GUACAMOL_SOURCE), "",
             (f"Invalid strings were re-drawn: {self.settings['drawn']} decoded for {self.settings['samples']} "
@@ -56,6 +57,10 @@ class BenchmarkResult:
              f"(nats per molecule, β = 1): greedy reconstruction accuracy {q['recon_accuracy']:.4f}, "
              f"ELBO {q['elbo']:.2f}, IWAE K=100 {q['iwae_k100']:.2f} (first {q['iwae_molecules']}), "
              f"active units {q['active_units']}/{q['latent_dim']}, KL {q['kl']:.2f}."), ""])
+
+
+def _at_temperature(temperature: float) -> str:
+    return "" if temperature == 1 else f" at temperature {temperature:g}"
 
 
 def benchmark_moses(model: str | Path | None = None, n: int = 30_000, seed: int = 0, device: str = "auto",
@@ -86,6 +91,7 @@ def benchmark_moses(model: str | Path | None = None, n: int = 30_000, seed: int 
     seconds = {"sampling": round(sampled - started, 1), "metrics": round(scored - sampled, 1),
                "model_metrics": round(time.perf_counter() - scored, 1)}
     settings = {"model": str(model) if model else "bundled", "prior": describe_prior(sampling_prior(net)),
-                "samples": n, "seed": seed, "drawn": frame.attrs["drawn"], "reference_limit": reference_limit}
+                "temperature": net.sampling_temperature, "samples": n, "seed": seed, "drawn": frame.attrs["drawn"],
+                "reference_limit": reference_limit}
     label = f"molvae ({Path(model).name if model else 'bundled'})"
     return BenchmarkResult(label, frame, metrics, quality, seconds, settings, details, net)

@@ -25,7 +25,7 @@ Latents = tuple[torch.Tensor, torch.Tensor | None]  # a batch of latent points z
 
 
 def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
-           conditions: Mapping[str, float | str] | None = None, temperature: float = 1.0,
+           conditions: Mapping[str, float | str] | None = None, temperature: float | None = None,
            greedy: bool = False, seed: int | None = None, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True, device: str | None = None,
            precision: str = "auto", prior: str = "auto", redraw_invalid: bool = True,
@@ -65,6 +65,9 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     each molecule is new; ``novel_only`` re-draws training molecules as it re-draws invalid ones
     (bounded the same way; rows still not new after that stay, flagged ``novel = False``).
 
+    ``temperature`` scales the decoder's softmax (below 1: likelier choices; 0 is greedy); None
+    takes the model's own (:attr:`MoleculeVAE.sampling_temperature`, 1.0 unless it stores another).
+
     ``unique`` re-draws a molecule already in the table the same way, so that the rows are distinct
     molecules; duplicates still left when the draws run out stay. The default (None) is True with a
     ``scaffold`` (a chemist decorating a scaffold wants that many different decorations) and False
@@ -73,6 +76,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     model = resolve_model(model, device)
     if n <= 0:
         raise MolvaeError(f"number of samples must be positive, got {n}")
+    temperature = model.sampling_temperature if temperature is None else temperature
     if temperature < 0:
         raise MolvaeError(f"temperature must be ≥ 0, got {temperature}")
     conditions = dict(conditions or {})

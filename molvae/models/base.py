@@ -37,6 +37,12 @@ class MoleculeVAE(nn.Module, ABC):
         self.training_data: str | None = None  # what it was trained on (``moses`` or a path), from its checkpoint
 
     @property
+    def sampling_temperature(self) -> float:
+        """The softmax temperature :func:`molvae.sample` decodes at unless given one: stored with the
+        weights (``molvae train --sampling-temperature``), 1.0 when the model stores none."""
+        return float(self.config.get("sampling_temperature", 1.0))
+
+    @property
     def training_prior(self):
         """The p(z) of the objective: N(0, I), or the VampPrior learned with the model."""
         return self.vamp if self.vamp is not None else StandardNormal(self.latent_dim)

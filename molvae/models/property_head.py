@@ -50,6 +50,10 @@ class PropertyHeadVAE(MoleculeVAE):
         return self.base.training_prior
 
     @property
+    def sampling_temperature(self) -> float:
+        return self.base.sampling_temperature
+
+    @property
     def properties(self) -> list[str]:
         return list(self.config["properties"])
 

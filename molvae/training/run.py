@@ -90,7 +90,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     vocabulary, weights and settings, continued with the TrainConfig fields in ``changes`` (bounds,
     patience, device; recorded in ``config.json`` and logged) or, when ``train_config`` is given
     instead, with its bounds; of ``model_config`` only the graph decoder's ring limit
-    (``max_ring_size``) may change.
+    (``max_ring_size``) and the sampling temperature (``sampling_temperature``) may change.
     With ``init_from`` (a checkpoint, e.g. the bundled model), training starts from that model's
     weights, architecture, vocabulary and conditions with a fresh optimiser: fine-tuning. Molecules
     with a token outside its vocabulary are rejected. With ``property_head`` (built-in properties or
@@ -120,7 +120,7 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
             raise MolvaeError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
         run = RunConfig(data=str(data), model=model, model_config=dict(model_config or {}),
                         conditions=list(conditions or []), labels=list(labels or []), **common)
-    _check_graph_options(run.model, run.model_config)
+    _check_model_options(run.model, run.model_config)
     config = run.train
     seed_everything(config.seed)
     path = resolve_data_path(run.data)
@@ -174,26 +174,33 @@ def train(data: str | Path, run_dir: str | Path, model: str = "sequence", model_
     return summary
 
 
-# training-time settings, the graph encoder's action reader, which starts without a say in q(z|G), and
-# the graph decoder's ring limit, which only masks actions
-FINE_TUNABLE = ("word_dropout", "prior", "prior_components", "action_encoder", "max_ring_size")
-CHANGEABLE_MODEL_ON_RESUME = ("max_ring_size",)
+# training-time settings, the graph encoder's action reader, which starts without a say in q(z|G), the
+# graph decoder's ring limit, which only masks actions, and the temperature samples are drawn at
+FINE_TUNABLE = ("word_dropout", "prior", "prior_components", "action_encoder", "max_ring_size",
+                "sampling_temperature")
+CHANGEABLE_MODEL_ON_RESUME = {"max_ring_size": 0, "sampling_temperature": 1.0}  # with the value an unset one has
 
 
-def _check_graph_options(model: str, model_config: dict) -> None:
-    """The graph model's own options are refused for other models; a ring limit must allow rings."""
+def _check_model_options(model: str, model_config: dict) -> None:
+    """The graph model's own options are refused for other models; a ring limit must allow rings; a
+    sampling temperature must be positive."""
     for key in ("action_encoder", "max_ring_size"):
         if model_config.get(key) and model != GraphVAE.model_name:
             raise MolvaeError(f"{_option(key)} is an option of the graph model (--model graph)")
     ring = model_config.get("max_ring_size") or 0
     if ring < 0 or 0 < ring < 3:
         raise MolvaeError(f"--max-ring-size must be 0 (no limit) or at least 3 atoms, got {ring}")
+    temperature = model_config.get("sampling_temperature", 1.0)
+    if not 0 < temperature < math.inf:
+        raise MolvaeError(f"--sampling-temperature must be a positive number, got {temperature}")
 
 
 def _resumed_model(kept: dict, model_config: dict | None) -> dict:
-    """The run's model settings with the ones a resumed run may change (the ring limit), logged."""
+    """The run's model settings with the ones a resumed run may change (the ring limit, the sampling
+    temperature), logged."""
     new = {k: v for k, v in (model_config or {}).items() if k in CHANGEABLE_MODEL_ON_RESUME}
-    changed = {k: (kept.get(k, 0), v) for k, v in new.items() if kept.get(k, 0) != v}
+    unset = CHANGEABLE_MODEL_ON_RESUME
+    changed = {k: (kept.get(k, unset[k]), v) for k, v in new.items() if kept.get(k, unset[k]) != v}
     if changed:
         log.info("resuming with a changed model setting: %s",
                  ", ".join(f"{k} {old} -> {value}" for k, (old, value) in changed.items()))

@@ -21,7 +21,7 @@ import torch
 from molvae.cli.main import main
 from molvae.evaluation import references
 from molvae.generation.prior_fit import exemplar_molecules
-from molvae.training.checkpoint import read_checkpoint
+from molvae.training.checkpoint import load_model, read_checkpoint
 
 SMALL = ["--embed-dim", "16", "--encoder-hidden", "32", "--decoder-hidden", "32", "--latent-dim", "8",
          "--batch-size", "16", "--seed", "0", "--device", "cpu", "--no-amp"]
@@ -217,8 +217,8 @@ def test_resume_keeps_the_settings_not_given_again(small_data, tmp_path, capsys,
     assert len(err) == 1 and "--latent-dim, --lr cannot change when resuming" in err[0]
 
 
-def test_a_resumed_graph_run_may_take_a_ring_limit_and_bad_limits_are_refused(small_data, tmp_path, capsys,
-                                                                              caplog):
+def test_a_resumed_graph_run_may_change_its_ring_limit_and_sampling_temperature_and_bad_ones_are_refused(
+        small_data, tmp_path, capsys, caplog):
     run = tmp_path / "run"
     graph = ["--model", "graph", "--embed-dim", "16", "--encoder-hidden", "32", "--decoder-hidden", "48",
              "--latent-dim", "8", "--batch-size", "16", "--no-amp", "--no-progress"]
@@ -228,9 +228,14 @@ def test_a_resumed_graph_run_may_take_a_ring_limit_and_bad_limits_are_refused(sm
     assert main(["train", "-o", str(run), "--resume", "--max-ring-size", "7", "--max-steps", "4", "--no-progress"]) == 0
     assert read_checkpoint(run / "last.pt")["config"]["max_ring_size"] == 7
     assert any("max_ring_size 0 -> 7" in r.message for r in caplog.records)
+    assert main(["train", "-o", str(run), "--resume", "--sampling-temperature", "0.8", "--max-steps", "5",
+                 "--no-progress"]) == 0
+    assert load_model(run / "last.pt").sampling_temperature == 0.8
+    assert any("sampling_temperature 1.0 -> 0.8" in r.message for r in caplog.records)
     capsys.readouterr()
     for words, message in ((["--model", "graph", "--max-ring-size", "2"], "at least 3 atoms"),
-                           (["--max-ring-size", "7"], "option of the graph model")):
+                           (["--max-ring-size", "7"], "option of the graph model"),
+                           (["--sampling-temperature", "0"], "must be a positive number")):
         assert main(["train", "--data", str(small_data), "-o", str(tmp_path / "bad"), *words]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]

@@ -28,6 +28,18 @@ def test_without_redrawing_the_first_draws_come_back_as_they_are():
     assert frame.attrs["raw_validity"] == frame["valid"].mean()
 
 
+def test_a_model_samples_at_its_stored_temperature_unless_given_one():
+    model = untrained_smiles_model()
+    hot = sample(model, 100, seed=2, temperature=1.6, redraw_invalid=False, properties=False)
+    plain = sample(model, 100, seed=2, redraw_invalid=False, properties=False)
+    model.config["sampling_temperature"] = 1.6
+    stored = sample(model, 100, seed=2, redraw_invalid=False, properties=False)
+    assert model.sampling_temperature == 1.6 and stored["raw"].tolist() == hot["raw"].tolist()
+    assert stored["raw"].tolist() != plain["raw"].tolist()
+    given = sample(model, 100, seed=2, temperature=1.0, redraw_invalid=False, properties=False)
+    assert given["raw"].tolist() == plain["raw"].tolist()
+
+
 def test_invalid_draws_are_replaced_by_valid_molecules_and_every_draw_is_counted():
     model = untrained_smiles_model()
     first = sample(model, 200, seed=1, redraw_invalid=False)
