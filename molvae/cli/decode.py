@@ -24,8 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--input", required=True, help="CSV with mu_* or z_* columns")
     p.add_argument("-o", "--out", required=True, help="output CSV")
     add_model_arguments(p)
-    p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--sample", action="store_true", help="sample tokens instead of greedy decoding")
+    p.add_argument("--temperature", type=float,
+                   help="softmax temperature with --sample (default: the model's own, 1.0 unless it stores another)")
     p.add_argument("--seed", type=int)
     add_condition_argument(p)
 

@@ -170,16 +170,18 @@ def _replace_unusable(frame: pd.DataFrame, draw, usable) -> pd.DataFrame:
 
 
 def decode(model: MoleculeVAE | str | Path | None, z: torch.Tensor, c: torch.Tensor | None = None,
-           temperature: float = 1.0, greedy: bool = True, batch_size: int = 1000,
+           temperature: float | None = None, greedy: bool = True, batch_size: int = 1000,
            max_length: int | None = None, properties: bool | Sequence[str] = True,
            generator: torch.Generator | None = None, precision: str = "auto",
            scaffold=None) -> pd.DataFrame:
     """Decode latent points (N, latent_dim) into validated molecules, in batches on the model's device.
 
     Greedy by default (the most likely molecule at each point); with ``greedy=False`` tokens are drawn
-    at ``temperature``, reproducibly when a ``generator`` on the model's device is given. ``scaffold``
-    (a graph model's ``scaffold_constraint``) is built first; molecules without it are marked invalid."""
+    at ``temperature`` (None: the model's own), reproducibly when a ``generator`` on the model's device
+    is given. ``scaffold`` (a graph model's ``scaffold_constraint``) is built first; molecules without
+    it are marked invalid."""
     model = resolve_model(model)
+    temperature = model.sampling_temperature if temperature is None else temperature
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise MolvaeError(f"latent points must have shape (N, {model.latent_dim}), got {tuple(z.shape)}")

@@ -7,7 +7,7 @@ import torch
 from molvae.chem.molecules import canonical_smiles
 from molvae.errors import MolvaeError
 from molvae.generation.rows import RowBuilder
-from molvae.generation.sampler import MAX_DRAWS, sample
+from molvae.generation.sampler import MAX_DRAWS, decode, sample
 from molvae.models.sequence import SequenceVAE
 from molvae.representations import Vocabulary, get_representation
 
@@ -38,6 +38,10 @@ def test_a_model_samples_at_its_stored_temperature_unless_given_one():
     assert stored["raw"].tolist() != plain["raw"].tolist()
     given = sample(model, 100, seed=2, temperature=1.0, redraw_invalid=False, properties=False)
     assert given["raw"].tolist() == plain["raw"].tolist()
+    z = torch.randn(50, model.latent_dim, generator=torch.Generator().manual_seed(0))
+    decoded = [decode(model, z, greedy=False, temperature=t, properties=False,
+                      generator=torch.Generator().manual_seed(1))["raw"].tolist() for t in (None, 1.6)]
+    assert decoded[0] == decoded[1]
 
 
 def test_invalid_draws_are_replaced_by_valid_molecules_and_every_draw_is_counted():
