@@ -73,13 +73,10 @@ def run(args: argparse.Namespace) -> None:
     if args.around and (args.scaffold is not None or args.novel_only or args.unique):
         raise MolvaeError("--around samples one molecule's neighbourhood; it cannot be combined with --scaffold, "
                           "--novel-only or --unique")
-    source = f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))
-    temperature = model.sampling_temperature if args.temperature is None else args.temperature
-    if not args.around and not args.greedy and temperature != 1:
-        source += f", temperature {temperature:g}"
+    source = [f"around {args.around}" if args.around else describe_prior(sampling_prior(model, args.prior))]
     if args.scaffold is not None:
         model.scaffold_constraint(args.scaffold)  # a bad scaffold is reported before any work
-        source += f", around the scaffold {args.scaffold}"
+        source.append(f"around the scaffold {args.scaffold}")
     if args.around:
         frame = neighbours(model, args.around, args.n, args.radius, parse_conditions(args.condition), seed=args.seed)
     else:
@@ -88,13 +85,16 @@ def run(args: argparse.Namespace) -> None:
                        precision=args.precision, prior=args.prior, redraw_invalid=not args.keep_invalid,
                        properties=False if args.no_properties else args.properties or True, scaffold=args.scaffold,
                        novel_only=args.novel_only, train=args.train, unique=args.unique)
+    temperature = frame.attrs.get("temperature", 1.0)  # what sample() drew at (--around decodes greedily)
+    if not args.greedy and temperature != 1:
+        source.insert(1, f"temperature {temperature:g}")
     legend = args.grid_legend or ("QED" if "QED" in frame else None)
     check_column(frame, legend, "--grid-legend")
     write_table(frame, args.out)
     draw(frame[frame["valid"]], args.grid, legend, numbered=True)
     valid = int(frame["valid"].sum())
     unique = frame.loc[frame["valid"], "smiles"].nunique()
-    print(f"wrote {len(frame)} samples ({source}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
+    print(f"wrote {len(frame)} samples ({', '.join(source)}) to {args.out}: {valid} valid ({valid / len(frame):.1%}), "
           f"{unique} unique ({unique / max(valid, 1):.1%} of valid){novel_note(frame)}{redraw_note(frame)}"
           f"{exemplar_note(frame)}")
 

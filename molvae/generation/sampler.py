@@ -36,8 +36,9 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
     With ``redraw_invalid`` (the default) a string that is not a valid molecule (common for SMILES
     models, rare for SELFIES and graphs) is replaced by a fresh draw, up to ``MAX_DRAWS`` × ``n``
     draws in all; rows still invalid after that stay, flagged ``valid = False``. ``frame.attrs``
-    records ``drawn`` (strings decoded) and ``raw_validity`` (valid share of all of them, the
-    MOSES validity); ``redraw_invalid=False`` returns the first ``n`` draws as they are.
+    records ``drawn`` (strings decoded), ``raw_validity`` (valid share of all of them, the MOSES
+    validity) and ``temperature`` (the one decoded at); ``redraw_invalid=False`` returns the
+    first ``n`` draws as they are.
 
     ``prior``: ``auto`` (the model's own: the prior fitted by ``molvae fit-prior`` when the model
     has one, else the prior it was trained against), ``standard`` (N(0, I)), ``vamp`` (the VampPrior
@@ -134,6 +135,7 @@ def sample(model: MoleculeVAE | str | Path | None = None, n: int = 100,
             frame = _record_draws(frame, n, int(frame["valid"].sum()))
     for name, value in conditions.items():
         frame[f"target_{name}"] = value
+    frame.attrs["temperature"] = temperature
     return frame
 
 

@@ -35,6 +35,7 @@ def test_a_model_samples_at_its_stored_temperature_unless_given_one():
     model.config["sampling_temperature"] = 1.6
     stored = sample(model, 100, seed=2, redraw_invalid=False, properties=False)
     assert model.sampling_temperature == 1.6 and stored["raw"].tolist() == hot["raw"].tolist()
+    assert stored.attrs["temperature"] == 1.6 and plain.attrs["temperature"] == 1.0
     assert stored["raw"].tolist() != plain["raw"].tolist()
     given = sample(model, 100, seed=2, temperature=1.0, redraw_invalid=False, properties=False)
     assert given["raw"].tolist() == plain["raw"].tolist()
