@@ -25,7 +25,7 @@ each part as CPU time of this process (so that other work on the machine inflate
 the raw validity that gives the CPU-seconds of the exact work and the fastest wall time on
 ``--cores`` cores if they were shared perfectly.
 
-    python benchmarks/cli_speed.py --floor -o benchmarks/results/sample_floor.json
+    python benchmarks/cli_speed.py --floor -o benchmarks/results/sample_floor_default_prior.json
 """
 
 from __future__ import annotations
